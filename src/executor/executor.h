@@ -1,0 +1,70 @@
+// Runs stage scripts inside one job environment (a work directory, container or
+// pod). It knows environments and scripts only; the job lifecycle lives in
+// runner/JobRun (STYLE C2 "Executor"; official common/executor.go Prepare/Run/Cleanup).
+#pragma once
+
+#include <chrono>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "model/job_spec.h"
+#include "trace/trace_sink.h"
+#include "util/result.h"
+
+namespace glr {
+
+struct ExitStatus {
+  int code = 0;    // valid when signal == 0
+  int signal = 0;  // non-zero if the child was killed by a signal
+  int as_shell_code() const { return signal != 0 ? 128 + signal : code; }
+  friend bool operator==(const ExitStatus&, const ExitStatus&) = default;
+};
+
+// Per-stage input. `script` is the complete bash text for the stage (script/).
+struct StageScript {
+  std::string stage{};  // "get_sources", "step_script", "after_script", ...
+  std::string script{};
+  bool in_build_container = false;  // user steps and after_script; others are "predefined"
+  // Environment for the process running the script, "KEY=VALUE" entries.
+  std::vector<std::string> env{};
+};
+
+// What the engine must know about an executor before the job starts.
+struct ExecutorTraits {
+  std::string name{};                // "shell", "docker", "kubernetes"
+  std::string shell = "bash";
+  bool shared_builds_dir = false;    // builds_dir/<short token>/<project slot>/...
+  bool disposable_environment = false;  // CI_DISPOSABLE_ENVIRONMENT vs CI_SHARED_ENVIRONMENT
+  bool custom_build_dir_default = false;
+  std::string default_builds_dir{};  // absolute
+  std::string default_cache_dir{};
+  std::string exit_error_prefix = "exit status";  // shell: "exit status N", docker: "exit code N"
+};
+
+// Everything prepare() needs beyond the payload, resolved by the engine.
+struct PrepareOptions {
+  std::string builds_dir{};
+  std::string project_dir{};
+  std::string cache_dir{};
+  std::string user{};  // `run --user`: run scripts as this OS user (shell executor)
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual const ExecutorTraits& traits() const = 0;
+  // Creates the environment and prints the prepare_executor section body
+  // (e.g. "Using Shell (bash) executor..."). Called once per job, before any script.
+  virtual Result<> prepare(const JobSpec& job, const PrepareOptions& options, TraceSink& trace) = 0;
+  // Runs one stage script to completion, streaming its output to `trace` on
+  // kScriptStdout/kScriptStderr. A non-zero exit is a normal result, not an error.
+  // When `stop` is requested the script's whole process tree is terminated
+  // (SIGTERM, grace, SIGKILL) and the call returns kCanceled.
+  virtual Result<ExitStatus> run(const StageScript& script, TraceSink& trace,
+                                 std::stop_token stop) = 0;
+  // Removes everything prepare() created. Never fails: problems are logged.
+  virtual void cleanup() noexcept = 0;
+};
+
+}  // namespace glr
