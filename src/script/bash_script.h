@@ -1,0 +1,71 @@
+// Turns one stage of a job into the bash script an executor runs (executors §1.2, §4.4, §7.1).
+// Pure functions: no I/O; the text is executed by `bash` with the script on stdin.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/job_spec.h"
+#include "model/variable.h"
+#include "script/build_settings.h"
+#include "util/result.h"
+
+namespace glr {
+
+enum class StageKind {
+  kPrepareScript,
+  kGetSources,
+  kClearWorktree,
+  kRestoreCache,
+  kDownloadArtifacts,
+  kUserStep,  // step_<name>: every payload step except after_script
+  kAfterScript,
+  kArchiveCache,
+  kArchiveCacheOnFailure,
+  kUploadArtifactsOnSuccess,
+  kUploadArtifactsOnFailure,
+  kCleanupFileVariables,
+};
+
+// Everything a script needs besides the stage. Pointers must outlive the call.
+struct ScriptContext {
+  const JobSpec* job = nullptr;
+  const Variables* variables = nullptr;  // the final expanded list (build_job_variables)
+  const BuildSettings* settings = nullptr;
+  BuildDirs dirs{};
+  std::string runner_url{};  // [[runners]] url
+  std::string clone_url{};   // [[runners]] clone_url
+  std::string pre_get_sources_script{};
+  std::string post_get_sources_script{};
+  std::string pre_build_script{};
+  std::string post_build_script{};
+  std::string helper_command{};   // runner binary used for cache/artifact subcommands
+  std::string runner_hostname{};  // prepare_script prints "via <host>" when set
+  bool shared_environment = true;
+  std::string shell = "bash";  // shebang interpreter: bash or sh
+  bool trace_sections = true;  // payload features.trace_sections
+  bool clean_git_config = false;
+  bool safe_directory_checkout = false;
+  std::string job_status = "running";  // CI_JOB_STATUS exported for after_script
+  std::string user_agent{};            // "gitlab-runner 19.4.0 linux/amd64"
+  bool ff_script_sections = false;
+  std::string correlation_id{};  // job request correlation id (FF_USE_GITALY_CORRELATION_ID)
+};
+
+// "prepare_script", "get_sources", "step_script", "after_script", "archive_cache", ...
+// `step_name` is used only for kUserStep ("script" -> "step_script", lower-cased).
+std::string stage_name(StageKind kind, const std::string& step_name);
+// The bold-cyan header text of §1.2 (without colour bytes).
+std::string stage_header(StageKind kind, const std::string& step_name);
+
+// nullopt: the stage is skipped (§1.2: nothing printed, executor not called).
+// Error: generation failed (kInternal; e.g. "unknown GIT_SUBMODULE_STRATEGY"), a system failure.
+Result<std::optional<std::string>> generate_stage_script(StageKind kind,
+                                                         const std::string& step_name,
+                                                         const ScriptContext& ctx);
+
+// §3.6 bash quoting: bare when only [A-Za-z0-9,-./@_], '' when empty, else $'...'.
+std::string bash_quote(std::string_view s);
+
+}  // namespace glr
