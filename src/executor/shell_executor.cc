@@ -91,8 +91,7 @@ Result<> ShellExecutor::prepare(const JobSpec& /*job*/, const PrepareOptions& op
     std::error_code ec;
     std::filesystem::create_directories(options.builds_dir, ec);
     if (ec)
-      return fail(ErrorKind::kIo,
-                  "create builds dir " + options.builds_dir + ": " + ec.message());
+      return fail(ErrorKind::kIo, "create builds dir " + options.builds_dir + ": " + ec.message());
   }
   return {};
 }

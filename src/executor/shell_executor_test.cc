@@ -146,10 +146,21 @@ TEST_F(ShellExecutorTest, SignalDeathIsReported) {
   EXPECT_EQ(status->as_shell_code(), 137);
 }
 
+TEST_F(ShellExecutorTest, LargeScriptIsFedThroughStdin) {
+  // Bigger than any pipe buffer, with output on both sides of the bulk: bash reads the
+  // script byte by byte, so stdin and stdout must be served by one loop.
+  ShellExecutor executor(options());
+  std::string script = "echo start\n: " + std::string(100 * 1024, 'x') + "\necho end\n";
+  Result<ExitStatus> status = run(executor, script);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0);
+  EXPECT_EQ(sink_.text(kScriptStdout), "start\nend\n");
+}
+
 TEST_F(ShellExecutorTest, ScriptEnvOverridesRunnerEnv) {
   ShellExecutor executor(options());
-  Result<ExitStatus> status = run(executor, "echo \"$GREETING $ONLY_BASE $ONLY_JOB\"\n",
-                                  {"GREETING=job", "ONLY_JOB=2"});
+  Result<ExitStatus> status =
+      run(executor, "echo \"$GREETING $ONLY_BASE $ONLY_JOB\"\n", {"GREETING=job", "ONLY_JOB=2"});
   ASSERT_TRUE(status);
   EXPECT_EQ(sink_.text(kScriptStdout), "job 1 2\n");
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -131,8 +132,7 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   posix_spawn_file_actions_adddup2(actions, out->write.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(actions, err->write.get(), STDERR_FILENO);
   // chdir in the child only: the daemon's cwd is shared by all its threads.
-  if (!options.cwd.empty())
-    posix_spawn_file_actions_addchdir_np(actions, options.cwd.c_str());
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(actions, options.cwd.c_str());
 
   // Own session (so kill(-pid) reaches the job's whole tree), an empty signal mask
   // and default dispositions: the runner blocks INT/TERM/QUIT/HUP and ignores SIGPIPE,
@@ -144,8 +144,8 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   sigfillset(&all_set);
   posix_spawnattr_setsigmask(attr, &empty_set);
   posix_spawnattr_setsigdefault(attr, &all_set);
-  posix_spawnattr_setflags(
-      attr, static_cast<short>(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+  posix_spawnattr_setflags(attr, static_cast<short>(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                                    POSIX_SPAWN_SETSIGDEF));
 
   std::vector<char*> argv = c_strings(options.argv);
   std::vector<char*> envp = c_strings(options.env);
@@ -274,8 +274,8 @@ Result<ProcessStatus> Subprocess::terminate(std::chrono::milliseconds grace) {
   pollfd p{pidfd_.get(), POLLIN, 0};
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (true) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
-                                                             std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r > 0) break;
@@ -397,9 +397,9 @@ Result<ProcessStatus> run_and_stream(Subprocess& child, const OutputFn& on_outpu
     if ((fds[exit_i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) break;
     if (canceling && Clock::now() >= deadline) {
       if (killed) {
-        return fail(ErrorKind::kInternal, "failed to kill process PID=" +
-                                              std::to_string(child.pid()) +
-                                              ", likely process is dormant");
+        return fail(ErrorKind::kInternal,
+                    "failed to kill process PID=" + std::to_string(child.pid()) +
+                        ", likely process is dormant");
       }
       killed = true;
       child.signal_group(SIGKILL);

@@ -175,10 +175,10 @@ TEST(Subprocess, StopCancelsWholeGroupIncludingGrandchild) {
 TEST(Subprocess, TermIgnoringChildIsKilledAfterGrace) {
   std::stop_source stop;
   auto start = std::chrono::steady_clock::now();
-  Captured c = run(sh("trap '' TERM; echo started; sleep 100"), stop, 50ms,
-                   [&](const Captured& now) {
-                     if (now.out.find("started") != std::string::npos) stop.request_stop();
-                   });
+  Captured c =
+      run(sh("trap '' TERM; echo started; sleep 100"), stop, 50ms, [&](const Captured& now) {
+        if (now.out.find("started") != std::string::npos) stop.request_stop();
+      });
   ASSERT_FALSE(c.status);
   EXPECT_EQ(c.status.error().kind, ErrorKind::kCanceled);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
