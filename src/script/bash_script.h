@@ -51,6 +51,9 @@ struct ScriptContext {
   std::string user_agent{};            // "gitlab-runner 19.4.0 linux/amd64"
   bool ff_script_sections = false;
   std::string correlation_id{};  // job request correlation id (FF_USE_GITALY_CORRELATION_ID)
+  // [runners.artifact] upload_timeout / response_header_timeout as Go durations (§6.1).
+  std::string artifact_upload_timeout = "1h0m0s";
+  std::string artifact_response_header_timeout = "10m0s";
 };
 
 // "prepare_script", "get_sources", "step_script", "after_script", "archive_cache", ...
