@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <bitset>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -129,18 +130,58 @@ bool is_token_char(char c) {
          u == '-' || u == '.' || u == '_' || u == '=';
 }
 
-// Keeps a known token prefix and replaces the token body ([A-Za-z0-9._=-]+) after it.
-// Like upstream, after a failed partial match it re-synchronises on the current byte.
-class TokenSanitizer final : public Filter {
+// Keeps a known token prefix and replaces the token body ([A-Za-z0-9._=-]+) after it by
+// [MASKED]. All prefixes are matched in one pass, the longest first at each position; a
+// write ending in a possible prefix is held back and re-scanned with the next write.
+class TokenMasker final : public Filter {
  public:
-  explicit TokenSanitizer(std::string prefix) : prefix_(std::move(prefix)) {}
+  explicit TokenMasker(std::vector<std::string> prefixes) : prefixes_(std::move(prefixes)) {
+    std::sort(prefixes_.begin(), prefixes_.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() > b.size() : a < b;
+    });
+    for (const std::string& p : prefixes_) {
+      const unsigned char first = static_cast<unsigned char>(p[0]);
+      first_[first] = true;
+      if (p.size() > 1) {
+        pair_.set(first * 256u + static_cast<unsigned char>(p[1]));
+      } else {
+        for (size_t b = 0; b < 256; ++b) pair_.set(first * 256u + b);
+      }
+    }
+  }
 
   std::string_view process(std::string_view in) override {
     out_.clear();
+    if (in.empty() || prefixes_.empty()) return in;
+    if (!held_.empty()) {
+      joined_.assign(held_);
+      joined_.append(in);
+      held_.clear();
+      if (!scan(joined_, false)) out_.append(joined_);
+      return out_;
+    }
+    return scan(in, false) ? std::string_view(out_) : in;
+  }
+
+  std::string_view flush() override {
+    out_.clear();
+    if (!held_.empty()) {
+      joined_.swap(held_);
+      held_.clear();
+      if (!scan(joined_, true)) out_.append(joined_);
+    }
+    if (in_body_ && body_seen_) out_.append(kMask);
+    in_body_ = body_seen_ = false;
+    return out_;
+  }
+
+ private:
+  // Appends the result to out_ (unless nothing changed: then returns false and out_ is
+  // empty). With `final` the input ends the stream, so nothing is held back.
+  bool scan(std::string_view in, bool final) {
     bool changed = false;
     size_t n = 0;
     size_t last = 0;
-    const size_t len = prefix_.size();
     while (n < in.size()) {
       if (in_body_) {
         changed = true;
@@ -154,60 +195,56 @@ class TokenSanitizer final : public Filter {
         in_body_ = body_seen_ = false;
         continue;
       }
-      if (matched_ == 0) {
-        const void* hit = std::memchr(in.data() + n, prefix_[0], in.size() - n);
-        if (hit == nullptr) {
-          n = in.size();
-          break;
-        }
-        n = static_cast<size_t>(static_cast<const char*>(hit) - in.data());
-      }
-      const size_t m = std::min(len - matched_, in.size() - n);
-      if (in.compare(n, m, std::string_view(prefix_).substr(matched_, m)) == 0) {
-        changed = true;
-        out_.append(in.substr(last, n - last));
-        matched_ += m;
-        n = last = n + m;
-        if (matched_ == len) {
-          out_.append(prefix_);
-          matched_ = 0;
-          in_body_ = true;
-          body_seen_ = false;
-        }
+      while (n < in.size() && !first_[static_cast<unsigned char>(in[n])]) ++n;
+      if (n == in.size()) break;
+      if (n + 1 < in.size() && !pair_.test(static_cast<unsigned char>(in[n]) * 256u +
+                                           static_cast<unsigned char>(in[n + 1]))) {
+        ++n;
         continue;
       }
-      if (matched_ > 0) {
+      const std::string_view rest = in.substr(n);
+      bool partial = false;
+      const std::string* full = nullptr;
+      for (const std::string& p : prefixes_) {
+        if (rest.size() >= p.size()) {
+          if (rest.compare(0, p.size(), p) == 0) {
+            full = &p;
+            break;
+          }
+        } else if (!final && !partial && std::string_view(p).substr(0, rest.size()) == rest) {
+          partial = true;  // A longer prefix may still complete: decide with more input.
+        }
+      }
+      if (partial) {
         changed = true;
         out_.append(in.substr(last, n - last));
+        held_.assign(rest);
+        n = last = in.size();
+        break;
+      }
+      if (full != nullptr) {
+        changed = true;
+        n += full->size();
+        out_.append(in.substr(last, n - last));
         last = n;
-        out_.append(prefix_, 0, matched_);
-        matched_ = 0;
-        continue;  // in[n] may itself start the prefix
+        in_body_ = true;
+        body_seen_ = false;
+        continue;
       }
       ++n;
     }
-    if (!changed) return in;
+    if (!changed) return false;
     out_.append(in.substr(last));
-    return out_;
+    return true;
   }
 
-  std::string_view flush() override {
-    out_.clear();
-    if (in_body_ && body_seen_) {
-      out_.append(kMask);
-    } else if (!in_body_) {
-      out_.append(prefix_, 0, matched_);
-    }
-    matched_ = 0;
-    in_body_ = body_seen_ = false;
-    return out_;
-  }
-
- private:
-  std::string prefix_;
-  size_t matched_ = 0;     // Bytes of prefix_ seen and held back.
-  bool in_body_ = false;   // The whole prefix was seen (and emitted).
-  bool body_seen_ = false; // At least one body byte was swallowed.
+  std::vector<std::string> prefixes_;  // Longest first.
+  std::array<bool, 256> first_{};
+  std::bitset<256 * 256> pair_{};  // (first byte, second byte) of some prefix.
+  std::string held_;    // A possible prefix at the end of the last write.
+  std::string joined_;  // held_ + the next write.
+  bool in_body_ = false;    // A whole prefix was seen (and emitted).
+  bool body_seen_ = false;  // At least one body byte was swallowed.
 };
 
 bool is_param_end(char c) {
@@ -549,9 +586,7 @@ class StreamChain {
       maskers_.push_back(std::make_unique<PhraseMasker>(phrase));
     }
     maskers_.push_back(std::make_unique<UrlSanitizer>());
-    for (const std::string& prefix : prefixes) {
-      maskers_.push_back(std::make_unique<TokenSanitizer>(prefix));
-    }
+    maskers_.push_back(std::make_unique<TokenMasker>(prefixes));
     if (options.timestamps) timestamper_ = std::make_unique<Timestamper>(clock, stream);
   }
 
@@ -629,7 +664,6 @@ TraceBuffer::TraceBuffer(TraceOptions options, const Clock& clock)
   phrases_.erase(std::unique(phrases_.begin(), phrases_.end()), phrases_.end());
   prefixes_ = effective_token_prefixes(options_.mask_all_default_tokens,
                                        options_.token_prefixes_extra);
-  std::reverse(prefixes_.begin(), prefixes_.end());
   crc_ = static_cast<uint32_t>(::crc32(0L, Z_NULL, 0));
 }
 

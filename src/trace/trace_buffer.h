@@ -74,7 +74,7 @@ class TraceBuffer final : public TraceSink {
   const Clock& clock_;
   TraceOptions options_;
   std::vector<std::string> phrases_;   // Longest first.
-  std::vector<std::string> prefixes_;  // At most 15, longest first.
+  std::vector<std::string> prefixes_;  // effective_token_prefixes().
   int64_t limit_;
 
   mutable std::mutex mu_;

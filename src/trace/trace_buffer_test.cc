@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -494,6 +495,69 @@ TEST(TraceBuffer, ManyMaskedValuesOverAMegabyte) {
   const std::string stored = all(trace);
   EXPECT_EQ(stored.find("secret-value"), std::string::npos);
   EXPECT_NE(stored.find(" with [MASKED] inside ok\n"), std::string::npos);
+}
+
+// Writes `text` cut at random points; the result must not depend on the cuts.
+std::string write_split(const TraceOptions& options, const std::string& text, std::mt19937& rng) {
+  FakeClock clock;
+  TraceBuffer trace(options, clock);
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t n = std::min(text.size() - at, static_cast<size_t>(rng() % 7));
+    trace.write(kScriptStdout, text.substr(at, n));
+    at += n;
+  }
+  trace.finish();
+  return all(trace);
+}
+
+std::string random_text(std::mt19937& rng, const std::vector<std::string>& fragments) {
+  std::string text;
+  const size_t count = 5 + rng() % 30;
+  for (size_t i = 0; i < count; ++i) text += fragments[rng() % fragments.size()];
+  return text;
+}
+
+TEST(TraceBuffer, RandomSplitsGiveTheSameLogAsOneWrite) {
+  std::mt19937 rng(42);
+  const std::vector<std::string> fragments = {
+      "a", "b", "ab", "aab", "abab", "g", "gl", "glp", "glpat-", "glrt", "glrtr-", "x1.",
+      "_", "_gitlab_", "?", "&", "private_", "token", "=", " ", "\n", "\xE2", "\x82\xAC",
+      "\xFF", "&x-amz-signature=", "S3c", "S3cretVal"};
+  const TraceOptions options{.masked_values = {"abab", "aab", "S3cretVal"},
+                             .token_prefixes_extra = {"ab-"}};
+  for (int round = 0; round < 300; ++round) {
+    const std::string text = random_text(rng, fragments);
+    FakeClock clock;
+    TraceBuffer whole(options, clock);
+    whole.write(kScriptStdout, text);
+    whole.finish();
+    ASSERT_EQ(write_split(options, text, rng), all(whole)) << "text: " << text;
+  }
+}
+
+// Reference: replace each phrase in the whole text, longest phrase first.
+std::string mask_naively(std::string text, const std::vector<std::string>& longest_first) {
+  for (const std::string& phrase : longest_first) {
+    std::string out;
+    size_t at = 0;
+    for (size_t hit; (hit = text.find(phrase, at)) != std::string::npos; at = hit + phrase.size()) {
+      out.append(text, at, hit - at).append("[MASKED]");
+    }
+    text = out.append(text, at);
+  }
+  return text;
+}
+
+TEST(TraceBuffer, PhraseMaskingMatchesWholeTextReplacement) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> fragments = {"a", "b", "c", "ab", "ba", "abc", "cab", " "};
+  const std::vector<std::string> phrases = {"abcab", "abab", "bca", "aa"};
+  for (int round = 0; round < 300; ++round) {
+    const std::string text = random_text(rng, fragments);
+    ASSERT_EQ(write_split(plain(phrases), text, rng), mask_naively(text, phrases))
+        << "text: " << text;
+  }
 }
 
 }  // namespace
