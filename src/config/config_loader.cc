@@ -412,7 +412,8 @@ Result<GlobalConfig> read_global(const Ctx& ctx, const toml::table& root, const 
       res = read_string_map(ctx, n, key, c.labels);
     } else if (key == "runners") {
       const toml::array* a = n.as_array();
-      if (a == nullptr || !a->is_array_of_tables()) {
+      // An empty `runners = []` is what Go's encoder writes for no runners; accept it.
+      if (a == nullptr || (!a->empty() && !a->is_array_of_tables())) {
         return type_error(ctx, n, key, "array of tables ([[runners]])");
       }
       for (size_t i = 0; i < a->size(); ++i) {
@@ -514,6 +515,9 @@ Result<GlobalConfig> load_config(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return fail(ErrorKind::kNotFound, fmt::format("{}: config file not found", path.string()));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return fail(ErrorKind::kIo, fmt::format("{}: is a directory, not a config file", path.string()));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorKind::kIo, fmt::format("{}: cannot open config file", path.string()));

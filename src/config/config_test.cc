@@ -370,6 +370,12 @@ TEST(ConfigLoader, RefusesRunnersThatAreNotAnArrayOfTables) {
             "config.toml:1: runners: expected array of tables ([[runners]]), got array");
 }
 
+TEST(ConfigLoader, AcceptsAnEmptyRunnersArray) {
+  Result<GlobalConfig> c = parse("concurrent = 2\nrunners = []\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->runners.empty());
+}
+
 TEST(ConfigLoader, ReportsSyntaxErrorsWithLineAndColumn) {
   std::string msg = error_of("concurrent = 1\n[[runners]]\n  url = \"unterminated\n");
   EXPECT_EQ(msg.rfind("config.toml:3:", 0), 0u) << msg;
@@ -385,6 +391,10 @@ TEST(ConfigLoader, LoadConfigReadsFileAndNamesPathInErrors) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
   EXPECT_NE(missing.error().message.find(path.string()), std::string::npos);
+
+  Result<GlobalConfig> dir_as_file = load_config(dir.path());
+  ASSERT_FALSE(dir_as_file);
+  EXPECT_EQ(dir_as_file.error().kind, ErrorKind::kIo);
 
   std::ofstream(path) << "concurrent = 4\n[[runners]]\n  limit = \"x\"\n";
   Result<GlobalConfig> bad = load_config(path);
