@@ -1,10 +1,10 @@
 // Reads config.toml into GlobalConfig (api spec §8). The only toml++ user: every toml++
 // exception stops here, and every refusal names file, line and key so an operator can fix
 // the file without guessing. Sections we do not model are kept as TOML text (§8.7).
-#include "config/runner_config.h"
-
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/types.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,10 +17,7 @@
 #include <system_error>
 #include <utility>
 
-#include <fmt/format.h>
-
-#include <toml++/toml.h>
-
+#include "config/runner_config.h"
 #include "util/duration.h"
 #include "util/strings.h"
 
@@ -31,13 +28,17 @@ using namespace std::chrono_literals;
 
 // Runner sub-tables the official runner knows (§8.2-§8.8); others are kept but reported.
 const std::set<std::string, std::less<>> kKnownRunnerSections = {
-    "docker",   "kubernetes", "cache",     "custom",     "ssh",           "machine",
-    "autoscaler", "instance", "parallels", "virtualbox", "custom_build_dir", "feature_flags",
-    "artifact", "experimental", "monitoring", "referees", "labels",
+    "docker",           "kubernetes",    "cache",    "custom",       "ssh",
+    "machine",          "autoscaler",    "instance", "parallels",    "virtualbox",
+    "custom_build_dir", "feature_flags", "artifact", "experimental", "monitoring",
+    "referees",         "labels",
 };
 // Global tables of §8.1 that we keep without modelling.
 const std::set<std::string, std::less<>> kKnownGlobalSections = {
-    "session_server", "machine", "experimental", "labels",
+    "session_server",
+    "machine",
+    "experimental",
+    "labels",
 };
 
 // Where a value sits and how to name it in an error.
@@ -68,16 +69,26 @@ std::string streamed(const T& v) {
 // "string \"abc\"", "integer 5", "table": what the file actually holds.
 std::string describe(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "string " + quote(**n.as_string());
-    case toml::node_type::integer: return fmt::format("integer {}", **n.as_integer());
-    case toml::node_type::floating_point: return "float " + streamed(**n.as_floating_point());
-    case toml::node_type::boolean: return **n.as_boolean() ? "boolean true" : "boolean false";
-    case toml::node_type::date: return "date " + streamed(**n.as_date());
-    case toml::node_type::time: return "time " + streamed(**n.as_time());
-    case toml::node_type::date_time: return "date-time " + streamed(**n.as_date_time());
-    case toml::node_type::array: return "array";
-    case toml::node_type::table: return "table";
-    case toml::node_type::none: break;
+    case toml::node_type::string:
+      return "string " + quote(**n.as_string());
+    case toml::node_type::integer:
+      return fmt::format("integer {}", **n.as_integer());
+    case toml::node_type::floating_point:
+      return "float " + streamed(**n.as_floating_point());
+    case toml::node_type::boolean:
+      return **n.as_boolean() ? "boolean true" : "boolean false";
+    case toml::node_type::date:
+      return "date " + streamed(**n.as_date());
+    case toml::node_type::time:
+      return "time " + streamed(**n.as_time());
+    case toml::node_type::date_time:
+      return "date-time " + streamed(**n.as_date_time());
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -85,7 +96,8 @@ std::string describe(const toml::node& n) {
 tl::unexpected<Error> error_at(const Ctx& ctx, const toml::node& n, const std::string& path,
                                const std::string& message) {
   uint32_t line = n.source().begin.line;
-  if (line == 0) return fail(ErrorKind::kInvalidInput, fmt::format("{}: {}: {}", ctx.source, path, message));
+  if (line == 0)
+    return fail(ErrorKind::kInvalidInput, fmt::format("{}: {}: {}", ctx.source, path, message));
   return fail(ErrorKind::kInvalidInput,
               fmt::format("{}:{}: {}: {}", ctx.source, line, path, message));
 }
@@ -287,14 +299,10 @@ const std::map<std::string, RunnerField, std::less<>>& runner_fields() {
   static const std::map<std::string, RunnerField, std::less<>> fields = {
       {"name", string_field(&RunnerSettings::name)},
       {"url", string_field(&RunnerSettings::url)},
-      {"id",
-       [](const Ctx& c, const toml::node& n, const std::string& p, RunnerSettings& r) {
-         return read_int64(c, n, p, r.id);
-       }},
-      {"token",
-       [](const Ctx& c, const toml::node& n, const std::string& p, RunnerSettings& r) {
-         return read_string(c, n, p, r.token.value);
-       }},
+      {"id", [](const Ctx& c, const toml::node& n, const std::string& p,
+                RunnerSettings& r) { return read_int64(c, n, p, r.id); }},
+      {"token", [](const Ctx& c, const toml::node& n, const std::string& p,
+                   RunnerSettings& r) { return read_string(c, n, p, r.token.value); }},
       {"token_obtained_at", timestamp_field(&RunnerSettings::token_obtained_at)},
       {"token_expires_at", timestamp_field(&RunnerSettings::token_expires_at)},
       {"tls-ca-file", string_field(&RunnerSettings::tls_ca_file)},
@@ -305,10 +313,8 @@ const std::map<std::string, RunnerField, std::less<>>& runner_fields() {
       {"builds_dir", string_field(&RunnerSettings::builds_dir)},
       {"cache_dir", string_field(&RunnerSettings::cache_dir)},
       {"clone_url", string_field(&RunnerSettings::clone_url)},
-      {"environment",
-       [](const Ctx& c, const toml::node& n, const std::string& p, RunnerSettings& r) {
-         return read_string_array(c, n, p, r.environment);
-       }},
+      {"environment", [](const Ctx& c, const toml::node& n, const std::string& p,
+                         RunnerSettings& r) { return read_string_array(c, n, p, r.environment); }},
       {"limit", non_negative_field(&RunnerSettings::limit)},
       {"output_limit", non_negative_field(&RunnerSettings::output_limit)},
       {"request_concurrency", non_negative_field(&RunnerSettings::request_concurrency)},
@@ -330,10 +336,8 @@ const std::map<std::string, RunnerField, std::less<>>& runner_fields() {
       {"use_slot_cgroups", bool_field(&RunnerSettings::use_slot_cgroups)},
       {"slot_cgroup_template", string_field(&RunnerSettings::slot_cgroup_template)},
       {"step_runner_image", string_field(&RunnerSettings::step_runner_image)},
-      {"labels",
-       [](const Ctx& c, const toml::node& n, const std::string& p, RunnerSettings& r) {
-         return read_string_map(c, n, p, r.labels);
-       }},
+      {"labels", [](const Ctx& c, const toml::node& n, const std::string& p,
+                    RunnerSettings& r) { return read_string_map(c, n, p, r.labels); }},
       {"feature_flags",
        [](const Ctx& c, const toml::node& n, const std::string& p, RunnerSettings& r) {
          return read_feature_flags(c, n, p, r.feature_flags);
@@ -517,13 +521,15 @@ Result<GlobalConfig> load_config(const std::filesystem::path& path) {
     return fail(ErrorKind::kNotFound, fmt::format("{}: config file not found", path.string()));
   }
   if (std::filesystem::is_directory(path, ec)) {
-    return fail(ErrorKind::kIo, fmt::format("{}: is a directory, not a config file", path.string()));
+    return fail(ErrorKind::kIo,
+                fmt::format("{}: is a directory, not a config file", path.string()));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorKind::kIo, fmt::format("{}: cannot open config file", path.string()));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return fail(ErrorKind::kIo, fmt::format("{}: cannot read config file", path.string()));
+  if (in.bad())
+    return fail(ErrorKind::kIo, fmt::format("{}: cannot read config file", path.string()));
   return parse_config(text.str(), path.string());
 }
 
@@ -538,8 +544,8 @@ std::vector<std::string> config_warnings(const GlobalConfig& config) {
   }
   for (size_t i = 0; i < runners; ++i) {
     const RunnerSettings& r = config.runners[i];
-    const std::string who = r.name.empty() ? fmt::format("runners[{}]", i)
-                                           : fmt::format("runners[{}] ({})", i, r.name);
+    const std::string who =
+        r.name.empty() ? fmt::format("runners[{}]", i) : fmt::format("runners[{}] ({})", i, r.name);
     if (effective_request_concurrency(r) != 1) continue;
     if (r.limit > 0 && r.limit <= 2) {
       out.push_back(fmt::format(
@@ -580,9 +586,8 @@ std::chrono::nanoseconds effective_unhealthy_interval(const RunnerSettings& runn
   return std::chrono::hours(1);
 }
 int effective_final_update_retry_limit(const RunnerSettings& runner) {
-  return runner.job_status_final_update_retry_limit > 0
-             ? runner.job_status_final_update_retry_limit
-             : 10;
+  return runner.job_status_final_update_retry_limit > 0 ? runner.job_status_final_update_retry_limit
+                                                        : 10;
 }
 
 bool is_zero_timestamp(std::string_view rfc3339) {

@@ -1,12 +1,11 @@
 // Tests for config.toml loading (api spec §8, §1.7, §0.1, §2.5).
-#include "config/runner_config.h"
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 #include <string>
 
-#include <gtest/gtest.h>
-
+#include "config/runner_config.h"
 #include "support/temp_dir.h"
 
 namespace glr {
@@ -74,8 +73,7 @@ TEST(ConfigLoader, ParsesTheFileRegisterWrites) {
   EXPECT_EQ(c->connection_max_age, 15min);
   EXPECT_EQ(c->shutdown_timeout, 0);
   EXPECT_EQ(c->sections, std::vector<std::string>{"session_server"});
-  EXPECT_NE(c->raw_sections.at("session_server").find("session_timeout = 1800"),
-            std::string::npos);
+  EXPECT_NE(c->raw_sections.at("session_server").find("session_timeout = 1800"), std::string::npos);
   EXPECT_TRUE(c->unknown_keys.empty());
   ASSERT_EQ(c->runners.size(), 1u);
   const RunnerSettings& r = c->runners[0];
@@ -149,18 +147,17 @@ shutdown_timeout = 0
   EXPECT_EQ(effective_request_concurrency(r), 4);
   EXPECT_EQ(r.limit, 10);
   EXPECT_EQ(effective_output_limit_bytes(r), 16384 * 1024);
-  EXPECT_EQ(r.environment,
-            (std::vector<std::string>{"FOO=bar", "HTTP_PROXY=http://proxy:3128"}));
-  EXPECT_EQ(r.feature_flags, (std::map<std::string, bool>{
-                                 {"FF_TIMESTAMPS", true},
-                                 {"FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", false}}));
+  EXPECT_EQ(r.environment, (std::vector<std::string>{"FOO=bar", "HTTP_PROXY=http://proxy:3128"}));
+  EXPECT_EQ(r.feature_flags,
+            (std::map<std::string, bool>{{"FF_TIMESTAMPS", true},
+                                         {"FF_USE_ADAPTIVE_REQUEST_CONCURRENCY", false}}));
   EXPECT_EQ(r.custom_build_dir_enabled, std::optional<bool>(true));
   EXPECT_EQ(r.sections,
             (std::vector<std::string>{"feature_flags", "custom_build_dir", "kubernetes"}));
   const std::string& k8s = r.raw_sections.at("kubernetes");
-  for (std::string_view want : {"namespace = ", "gitlab-runner", "ubuntu:22.04",
-                                "privileged = true", "service_account = ", "helper_image = ",
-                                "gitlab-runner-helper:x86_64-v17.0.0", "kubernetes.io/os"}) {
+  for (std::string_view want :
+       {"namespace = ", "gitlab-runner", "ubuntu:22.04", "privileged = true", "service_account = ",
+        "helper_image = ", "gitlab-runner-helper:x86_64-v17.0.0", "kubernetes.io/os"}) {
     EXPECT_NE(k8s.find(want), std::string::npos) << want << " missing in:\n" << k8s;
   }
   EXPECT_TRUE(c->unknown_keys.empty());
@@ -277,9 +274,9 @@ bogus = 1
   sentry = true
 )");
   ASSERT_TRUE(c) << c.error().message;
-  EXPECT_EQ(c->unknown_keys, (std::vector<std::string>{"bogus", "runners[0].colour",
-                                                        "runners[0].frobnicator",
-                                                        "runners[1].sentry"}));
+  EXPECT_EQ(c->unknown_keys,
+            (std::vector<std::string>{"bogus", "runners[0].colour", "runners[0].frobnicator",
+                                      "runners[1].sentry"}));
   EXPECT_EQ(c->runners[0].sections, std::vector<std::string>{"frobnicator"});
   EXPECT_EQ(c->runners[1].executor, "teleport");  // unknown executor: not a load error
 }
@@ -330,8 +327,7 @@ TEST(ConfigLoader, RefusesMalformedDuration) {
 TEST(ConfigLoader, RefusesConcurrentBelowOne) {
   EXPECT_EQ(error_of("log_level = \"info\"\nconcurrent = 0\n"),
             "config.toml:2: concurrent: must be at least 1, got 0");
-  EXPECT_EQ(error_of("concurrent = -3\n"),
-            "config.toml:1: concurrent: must be at least 1, got -3");
+  EXPECT_EQ(error_of("concurrent = -3\n"), "config.toml:1: concurrent: must be at least 1, got -3");
 }
 
 TEST(ConfigLoader, RefusesNegativeLimits) {
@@ -349,8 +345,9 @@ TEST(ConfigLoader, RefusesOutOfRangeInteger) {
 }
 
 TEST(ConfigLoader, RefusesNonBooleanFeatureFlag) {
-  EXPECT_EQ(error_of("[[runners]]\n  [runners.feature_flags]\n    FF_A = true\n    FF_B = \"yes\"\n"),
-            "config.toml:4: runners[0].feature_flags.FF_B: expected boolean, got string \"yes\"");
+  EXPECT_EQ(
+      error_of("[[runners]]\n  [runners.feature_flags]\n    FF_A = true\n    FF_B = \"yes\"\n"),
+      "config.toml:4: runners[0].feature_flags.FF_B: expected boolean, got string \"yes\"");
   EXPECT_EQ(error_of("[[runners]]\n  [runners.custom_build_dir]\n    enabled = 1\n"),
             "config.toml:3: runners[0].custom_build_dir.enabled: expected boolean, got integer 1");
 }

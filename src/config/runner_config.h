@@ -34,12 +34,12 @@ struct RunnerSettings {
   std::string clone_url{};
   std::vector<std::string> environment{};  // "KEY=value"
   int limit = 0;
-  int output_limit = 0;  // KiB; 0 = default 4096
+  int output_limit = 0;         // KiB; 0 = default 4096
   int request_concurrency = 0;  // <= 0 means 1
   bool strict_check_interval = false;
-  int unhealthy_requests_limit = 0;  // 0 = default 3
+  int unhealthy_requests_limit = 0;                // 0 = default 3
   std::chrono::nanoseconds unhealthy_interval{0};  // 0 = default 1h
-  int job_status_final_update_retry_limit = 0;  // 0 = default 10
+  int job_status_final_update_retry_limit = 0;     // 0 = default 10
   std::string pre_get_sources_script{};
   std::string post_get_sources_script{};
   std::string pre_build_script{};
@@ -84,7 +84,8 @@ struct GlobalConfig {
   std::vector<std::string> sections{};
   std::map<std::string, std::string> raw_sections{};
   // Keys the official runner does not know, as paths ("foo", "runners[0].foo",
-  // "runners[1].bar"): ignored at run time, reported by a future `lint`.
+  // "runners[1].bar"): ignored at run time, reported by a future `lint`. Keys inside
+  // sections (e.g. [runners.docker]) are not checked here; their owners parse raw_sections.
   std::vector<std::string> unknown_keys{};
 };
 
@@ -111,13 +112,13 @@ std::string expand_env(std::string_view text, const EnvLookup& env);
 std::vector<std::string> config_warnings(const GlobalConfig& config);
 
 // Effective values, with the official defaults for zero/unset fields.
-int effective_check_interval_seconds(const GlobalConfig& config);   // <= 0 -> 3
-int effective_shutdown_timeout_seconds(const GlobalConfig& config);  // <= 0 -> 30
-int64_t effective_output_limit_bytes(const RunnerSettings& runner);  // <= 0 -> 4096 KiB
-int effective_request_concurrency(const RunnerSettings& runner);     // max(1, x)
+int effective_check_interval_seconds(const GlobalConfig& config);      // <= 0 -> 3
+int effective_shutdown_timeout_seconds(const GlobalConfig& config);    // <= 0 -> 30
+int64_t effective_output_limit_bytes(const RunnerSettings& runner);    // <= 0 -> 4096 KiB
+int effective_request_concurrency(const RunnerSettings& runner);       // max(1, x)
 int effective_unhealthy_requests_limit(const RunnerSettings& runner);  // <= 0 -> 3
 std::chrono::nanoseconds effective_unhealthy_interval(const RunnerSettings& runner);  // <= 0 -> 1h
-int effective_final_update_retry_limit(const RunnerSettings& runner);  // <= 0 -> 10
+int effective_final_update_retry_limit(const RunnerSettings& runner);                 // <= 0 -> 10
 
 // True for the Go zero time register writes for "never" (0001-01-01T00:00:00Z) and for "".
 bool is_zero_timestamp(std::string_view rfc3339);

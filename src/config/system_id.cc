@@ -3,6 +3,9 @@
 #include "config/system_id.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,10 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "util/log.h"
 #include "util/strings.h"
@@ -103,10 +102,10 @@ std::string system_id_from_machine_id(std::string_view machine_id_value) {
   static constexpr std::string_view kMessage = "gitlab-runner";
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_len = 0;
-  unsigned char* ok = EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr,
-                                machine_id_value.data(), machine_id_value.size(),
-                                reinterpret_cast<const unsigned char*>(kMessage.data()),
-                                kMessage.size(), mac, sizeof(mac), &mac_len);
+  unsigned char* ok =
+      EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, machine_id_value.data(),
+                machine_id_value.size(), reinterpret_cast<const unsigned char*>(kMessage.data()),
+                kMessage.size(), mac, sizeof(mac), &mac_len);
   // SHA-256 HMAC is always available in OpenSSL 3; failing here is a broken installation.
   if (ok == nullptr || mac_len < kIdLength / 2) std::abort();
   std::string out = "s_";

@@ -17,9 +17,9 @@ struct MachineIdSources {
 };
 
 struct SystemId {
-  std::string id{};         // s_xxxxxxxxxxxx or r_xxxxxxxxxxxx
-  bool generated = false;   // false when an existing valid file was reused
-  std::string warning{};    // non-empty when the generated ID could not be saved
+  std::string id{};        // s_xxxxxxxxxxxx or r_xxxxxxxxxxxx
+  bool generated = false;  // false when an existing valid file was reused
+  std::string warning{};   // non-empty when the generated ID could not be saved
 };
 
 // The path of the ID file for a config file: <dir of config_path>/.runner_system_id.

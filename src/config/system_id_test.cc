@@ -1,16 +1,15 @@
 // Tests for the .runner_system_id file (api spec §1.8).
 #include "config/system_id.h"
 
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "support/temp_dir.h"
 
@@ -94,7 +93,8 @@ TEST(SystemId, FirstNonEmptyMachineIdFileWins) {
   write_file(dir.path() / "dbus", "   \n");
   write_file(dir.path() / "etc", "abc\n");
   write_file(dir.path() / "later", "zzz\n");
-  MachineIdSources sources{.files = {dir.path() / "dbus", dir.path() / "etc", dir.path() / "later"}};
+  MachineIdSources sources{
+      .files = {dir.path() / "dbus", dir.path() / "etc", dir.path() / "later"}};
   Result<SystemId> id = resolve_system_id(dir.path() / "config.toml", sources);
   ASSERT_TRUE(id);
   EXPECT_EQ(id->id, expected_id("abc"));
@@ -107,8 +107,8 @@ TEST(SystemId, RegeneratesInvalidFileAndRewritesItWith0600) {
   write_file(file, "s_tooshort\n");
   std::filesystem::permissions(file, std::filesystem::perms(0644));
   write_file(dir.path() / "mid", "feedface");
-  Result<SystemId> id =
-      resolve_system_id(dir.path() / "config.toml", MachineIdSources{.files = {dir.path() / "mid"}});
+  Result<SystemId> id = resolve_system_id(dir.path() / "config.toml",
+                                          MachineIdSources{.files = {dir.path() / "mid"}});
   ASSERT_TRUE(id);
   EXPECT_EQ(id->id, expected_id("feedface"));
   EXPECT_TRUE(id->generated);
