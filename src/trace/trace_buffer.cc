@@ -340,9 +340,14 @@ class UrlSanitizer final : public Filter {
     static constexpr std::string_view kKeys[] = {"private_token",   "authenticity_token",
                                                  "rss_token",       "x-amz-signature",
                                                  "x-amz-credential", "x-amz-security-token"};
-    const std::string_view key(key_, key_len_);
     for (std::string_view k : kKeys) {
-      if (iequals(key, k)) return true;
+      if (k.size() != key_len_) continue;
+      bool same = true;
+      for (size_t i = 0; i < key_len_ && same; ++i) {
+        const char c = key_[i];
+        same = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == k[i];
+      }
+      if (same) return true;
     }
     return false;
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/fake_clock.h"
@@ -495,6 +496,34 @@ TEST(TraceBuffer, ManyMaskedValuesOverAMegabyte) {
   const std::string stored = all(trace);
   EXPECT_EQ(stored.find("secret-value"), std::string::npos);
   EXPECT_NE(stored.find(" with [MASKED] inside ok\n"), std::string::npos);
+}
+
+TEST(TraceBuffer, ConcurrentWritersKeepTheirLinesWhole) {
+  FakeClock clock;
+  TraceBuffer trace(TraceOptions{.output_limit_bytes = 1 << 24}, clock);
+  std::vector<std::thread> threads;
+  for (uint8_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&trace, t] {
+      const StreamId stream{t, false};
+      for (int i = 0; i < 500; ++i) {
+        trace.write(stream, "line ");
+        trace.write(stream, std::to_string(i) + "\n");
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  trace.finish();
+  const std::string stored = all(trace);
+  size_t lines = 0;
+  for (size_t at = 0; at < stored.size(); ++lines) {
+    const size_t nl = stored.find('\n', at);
+    ASSERT_NE(nl, std::string::npos);
+    const std::string_view line = std::string_view(stored).substr(at, nl - at);
+    EXPECT_EQ(line.substr(0, kT0.size()), kT0);
+    EXPECT_EQ(line.substr(kT0.size() + 3, 6), " line ");
+    at = nl + 1;
+  }
+  EXPECT_EQ(lines, 2000u);
 }
 
 // Writes `text` cut at random points; the result must not depend on the cuts.
