@@ -247,9 +247,28 @@ class TokenMasker final : public Filter {
   bool body_seen_ = false;  // At least one body byte was swallowed.
 };
 
-bool is_param_end(char c) {
-  const unsigned char u = static_cast<unsigned char>(c);
-  return c == '?' || c == '&' || u <= 0x20 || u == 0x7f;
+// Where a masked URL parameter value ends: '?', '&', or a Unicode space or control
+// character (Go's unicode.IsSpace / IsControl, as upstream) starting at in[i].
+bool is_param_end(std::string_view in, size_t i) {
+  const unsigned char u = static_cast<unsigned char>(in[i]);
+  if (u < 0x80) return u == '?' || u == '&' || u <= 0x20 || u == 0x7f;
+  auto at = [&](size_t k) -> unsigned {
+    return i + k < in.size() ? static_cast<unsigned char>(in[i + k]) : 0u;
+  };
+  switch (u) {
+    case 0xC2:  // U+0080..U+009F (C1 controls, NEL), U+00A0
+      return at(1) >= 0x80 && at(1) <= 0xA0;
+    case 0xE1:  // U+1680
+      return at(1) == 0x9A && at(2) == 0x80;
+    case 0xE2:  // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F
+      return (at(1) == 0x80 && ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 ||
+                                at(2) == 0xA9 || at(2) == 0xAF)) ||
+             (at(1) == 0x81 && at(2) == 0x9F);
+    case 0xE3:  // U+3000
+      return at(1) == 0x80 && at(2) == 0x80;
+    default:
+      return false;
+  }
 }
 
 // Replaces the value of sensitive URL query parameters (executors §3.7.3). Key bytes
@@ -269,7 +288,7 @@ class UrlSanitizer final : public Filter {
           changed = true;
           out_.append(in.substr(last, n - last));
           size_t k = n;
-          while (k < in.size() && !is_param_end(in[k])) ++k;
+          while (k < in.size() && !is_param_end(in, k)) ++k;
           n = last = k;
           if (k < in.size()) {
             out_.append(kMask);

@@ -229,6 +229,16 @@ TEST(TraceBuffer, MasksUrlParameterSplitAtEverySplitPoint) {
   }
 }
 
+TEST(TraceBuffer, UrlValueEndsAtUnicodeSpaceOrControl) {
+  FakeClock clock;
+  TraceBuffer trace(plain(), clock);
+  trace.write(kScriptStdout,
+              "?private_token=a\xC2\xA0" "b &private_token=c\xE2\x80\xA8" "d ?rss_token=\xC3\xA9x\n");
+  EXPECT_EQ(all(trace),
+            "?private_token=[MASKED]\xC2\xA0" "b &private_token=[MASKED]\xE2\x80\xA8" "d "
+            "?rss_token=[MASKED]\n");
+}
+
 TEST(TraceBuffer, UrlValueInProgressAtCloseIsMasked) {
   FakeClock clock;
   TraceBuffer trace(plain(), clock);
