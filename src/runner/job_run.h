@@ -1,0 +1,108 @@
+// JobRun is the one place that knows the stage order and the outcome rules of a
+// job (STYLE C2 "Job"; executors §1). It holds no sockets and no pids: scripts
+// come from script/, run through an Executor, and land in a TraceBuffer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "config/runner_config.h"
+#include "executor/executor.h"
+#include "model/job_outcome.h"
+#include "model/job_spec.h"
+#include "script/bash_script.h"
+#include "script/build_settings.h"
+#include "script/feature_flags.h"
+#include "script/job_variables.h"
+#include "trace/trace_buffer.h"
+#include "util/clock.h"
+#include "util/result.h"
+#include "runner/timer.h"
+
+namespace glr {
+
+struct JobRunConfig {
+  RunnerSettings runner{};            // the [[runners]] entry that took the job
+  std::string system_id{};
+  int concurrent_id = 0;              // CI_CONCURRENT_ID
+  int concurrent_project_id = 0;      // CI_CONCURRENT_PROJECT_ID
+  std::string helper_command{};       // absolute path of this binary (cache/artifact helpers)
+  std::string user{};                 // `run --user`
+  // Local mode: the working tree is the project dir (no builds-dir layout).
+  std::string project_dir_override{};
+  std::chrono::seconds prepare_retry_delay{3};
+};
+
+class JobRun {
+ public:
+  // `executor` and `clock` must outlive this object. Computes variables, settings
+  // and directories at once (pure); problems are reported by execute().
+  JobRun(JobSpec job, Executor& executor, Clock& clock, JobRunConfig config);
+  JobRun(const JobRun&) = delete;
+  JobRun& operator=(const JobRun&) = delete;
+
+  // Options for the job's TraceBuffer (masked values, timestamps, output limit).
+  TraceOptions trace_options() const;
+  bool debug_trace() const { return settings_.debug_trace; }
+  const JobSpec& job() const { return job_; }
+  const Variables& variables() const { return vars_.list; }
+
+  // Runs every stage, the executor cleanup, and writes the final status line.
+  // Used only by the job thread.
+  JobOutcome execute(TraceBuffer& trace);
+
+  // Thread-safe controls, callable at any time from any thread.
+  void cancel_gracefully();                     // Job-Status: canceling (§1.6.1)
+  void abort();                                 // Job-Status: canceled/failed, 403 (§1.6.2)
+  void interrupt(const std::string& signal_name);  // runner shutdown (§1.6.3): "terminated"
+
+  // The stage currently running ("step_script"), for metrics and /debug/jobs/list.
+  std::string current_stage() const;
+
+ private:
+  enum class StopCause { kNone, kTimeout, kCanceled, kAborted, kInterrupted };
+  struct StageFailure {
+    FailureReason reason = FailureReason::kScriptFailure;
+    std::string message{};
+    int exit_code = 0;
+  };
+  using StageResult = std::optional<StageFailure>;  // nullopt: the stage succeeded or was skipped
+
+  StageResult run_stage(StageKind kind, const std::string& step_name, TraceBuffer& trace,
+                        std::stop_token stop, const std::string& job_status = "running");
+  StageResult run_with_attempts(StageKind kind, int attempts, TraceBuffer& trace);
+  StageResult run_user_steps(TraceBuffer& trace);
+  void run_after_script(const StageResult& job_error, TraceBuffer& trace);
+  StageResult prepare_executor(TraceBuffer& trace);
+  JobOutcome finish(const StageResult& error, TraceBuffer& trace);
+  StageFailure failure_from_stop() const;
+  void write_header(TraceBuffer& trace);
+  std::chrono::seconds job_timeout() const;
+  ScriptContext script_context(const std::string& job_status) const;
+
+  JobSpec job_;
+  Executor& executor_;
+  Clock& clock_;
+  JobRunConfig config_;
+  Result<BuildDirs> dirs_;
+  JobVariables vars_{};
+  BuildSettings settings_{};
+
+  std::stop_source job_stop_;     // timeout, hard abort, interrupt
+  std::stop_source script_stop_;  // graceful cancel during user steps
+  std::atomic<StopCause> cause_{StopCause::kNone};
+  std::atomic<bool> graceful_cancel_{false};
+  std::atomic<int> phase_{0};     // 0 before user steps, 1 during, 2 after (§1.6)
+  std::string interrupt_signal_ = "terminated";  // Guarded by mu_.
+  std::string current_stage_;                    // Guarded by mu_.
+  mutable std::mutex mu_;
+};
+
+std::string exit_error_message(const ExecutorTraits& traits, const ExitStatus& status);
+
+}  // namespace glr
