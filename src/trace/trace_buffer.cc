@@ -757,19 +757,20 @@ void TraceBuffer::store(std::string_view bytes) {
         ::crc32(crc_, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(b.size())));
     if (observer_) observer_(b);
   };
+  // As upstream's limitWriter: a write that reaches the limit exactly also ends the log.
   const int64_t room = limit_ - static_cast<int64_t>(log_.size());
-  if (static_cast<int64_t>(bytes.size()) <= room) {
+  if (static_cast<int64_t>(bytes.size()) < room) {
     append(bytes);
     return;
   }
   // Cut back at most 3 bytes so the last UTF-8 sequence is not split (api §5.4).
   size_t cut = room > 0 ? static_cast<size_t>(room) : 0;
-  for (int back = 0; back < 3 && cut > 0 &&
+  for (int back = 0; back < 3 && cut > 0 && cut < bytes.size() &&
                      (static_cast<unsigned char>(bytes[cut]) & 0xC0) == 0x80;
        ++back) {
     --cut;
   }
-  if ((static_cast<unsigned char>(bytes[cut]) & 0xC0) == 0x80) {
+  if (cut < bytes.size() && (static_cast<unsigned char>(bytes[cut]) & 0xC0) == 0x80) {
     cut = room > 0 ? static_cast<size_t>(room) : 0;  // Not valid UTF-8 here; cut as is.
   }
   append(bytes.substr(0, cut));

@@ -369,12 +369,15 @@ TEST(TraceBuffer, OutputLimitWritesWhatFitsThenNoticeThenDrops) {
   EXPECT_EQ(trace.size(), static_cast<int64_t>(expected.size()));
 }
 
-TEST(TraceBuffer, OutputLimitExactlyReachedAddsNoticeOnNextWrite) {
+// Upstream's limitWriter treats a write that fills the log exactly as crossing it.
+TEST(TraceBuffer, OutputLimitExactlyReachedAddsNoticeImmediately) {
   FakeClock clock;
   TraceBuffer trace(TraceOptions{.timestamps = false, .output_limit_bytes = 4}, clock);
-  trace.write(kScriptStdout, "abcd");
+  trace.write(kScriptStdout, "abc");
   EXPECT_FALSE(trace.truncated());
-  EXPECT_EQ(all(trace), "abcd");
+  trace.write(kScriptStdout, "d");
+  EXPECT_TRUE(trace.truncated());
+  EXPECT_EQ(all(trace), "abcd" + notice(4));
   trace.write(kScriptStdout, "e");
   EXPECT_EQ(all(trace), "abcd" + notice(4));
 }
