@@ -1,0 +1,123 @@
+// Glue of the local mode: PipelineConfig -> PipelineGraph -> LocalJobs -> LocalRunner, plus the
+// --list and --preview views.
+#include "pipeline/exec_command.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "pipeline/ci_yaml.h"
+#include "pipeline/local_job_spec.h"
+#include "pipeline/pipeline_graph.h"
+#include "util/strings.h"
+
+namespace glr {
+
+namespace {
+
+int report_error(std::ostream& err, const std::string& message) {
+  err << "glrunner: " << message << "\n";
+  return 1;
+}
+
+std::string list_pipeline(const PipelineGraph& graph) {
+  size_t name_w = 4, stage_w = 5;
+  for (const GraphJob& job : graph.jobs) {
+    name_w = std::max(name_w, job.name.size());
+    stage_w = std::max(stage_w, job.stage.size());
+  }
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:<10}  {:<13}  {}\n", "name", name_w, "stage",
+                                stage_w, "when", "allow_failure", "needs");
+  for (const GraphJob& job : graph.jobs) {
+    std::string allow = job.allow_failure.allowed ? "true" : "false";
+    if (!job.allow_failure.exit_codes.empty()) {
+      std::vector<std::string> codes;
+      for (int c : job.allow_failure.exit_codes) codes.push_back(std::to_string(c));
+      allow = "[" + join(codes, ",") + "]";
+    }
+    std::string needs;
+    if (job.needs) {
+      std::vector<std::string> names;
+      for (size_t n : *job.needs) names.push_back(graph.jobs[n].name);
+      needs = "[" + join(names, ", ") + "]";
+    }
+    out += fmt::format("{:<{}}  {:<{}}  {:<10}  {:<13}  {}", job.name, name_w, job.stage, stage_w,
+                       to_string(job.when), allow, needs);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& out,
+             std::ostream& err, std::stop_token stop) {
+  Variables cli_variables;
+  for (const std::string& item : options.variables) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return report_error(err, fmt::format("--variable \"{}\": expected KEY=VALUE", item));
+    }
+    cli_variables.push_back(
+        Variable{.key = item.substr(0, eq), .value = item.substr(eq + 1), .is_public = true});
+  }
+
+  std::filesystem::path path = std::filesystem::path(options.file).is_absolute()
+                                   ? std::filesystem::path(options.file)
+                                   : options.project_dir / options.file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return report_error(err, fmt::format("{}: cannot be read", options.file));
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file);
+  if (!pipeline) return report_error(err, pipeline.error().message);
+  for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
+
+  if (options.preview) {
+    out << pipeline->merged_yaml;
+    return 0;
+  }
+  Result<PipelineGraph> graph = build_graph(*pipeline, options.jobs);
+  if (!graph) return report_error(err, graph.error().message);
+  if (options.list) {
+    out << list_pipeline(*graph);
+    return 0;
+  }
+
+  // GitLab creates no pipeline without jobs, or with only .pre/.post jobs (§9.7).
+  bool only_edges = true;
+  for (const GraphJob& job : graph->jobs) {
+    only_edges = only_edges && (job.stage == ".pre" || job.stage == ".post");
+  }
+  if (graph->jobs.empty() || (only_edges && options.jobs.empty())) {
+    out << "No stages / jobs for this pipeline.\n";
+    return 0;
+  }
+
+  GitFacts git = read_git_facts(options.project_dir);
+  if (!git.is_repo) {
+    err << "glrunner: warning: " << options.project_dir.string() << ": " << git.note
+        << "; CI_COMMIT_* variables use placeholder values\n";
+  }
+  LocalJobInputs inputs{.project_dir = options.project_dir,
+                        .predefined = predefined_variables(git, options.project_dir, options.file),
+                        .cli_variables = cli_variables};
+  std::vector<LocalJob> jobs;
+  for (size_t i = 0; i < graph->jobs.size(); ++i) {
+    const JobConfig* config = pipeline->find_job(graph->jobs[i].name);
+    inputs.id = static_cast<int64_t>(i + 1);
+    Result<JobSpec> spec = build_local_job_spec(*pipeline, *config, inputs);
+    if (!spec) return report_error(err, spec.error().message);
+    jobs.push_back(LocalJob{.name = config->name, .stage = config->stage, .spec = std::move(*spec)});
+  }
+
+  LocalRunner runner(launcher, options.concurrency);
+  PipelineReport report = runner.run(*graph, jobs, stop);
+  out << "\n" << format_summary(report.jobs, options.color);
+  out << "pipeline " << to_string(report.status) << "\n";
+  return exit_code_for(report.status);
+}
+
+}  // namespace glr

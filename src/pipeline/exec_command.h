@@ -1,0 +1,34 @@
+// `glrunner exec`: the local mode's entry point, from options to exit code. The CLI glue
+// (cli/cmd_exec.cc) only parses flags, builds the JobLauncher and handles signals.
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "pipeline/local_runner.h"
+
+namespace glr {
+
+struct ExecOptions {
+  std::filesystem::path project_dir{};
+  std::string file = ".gitlab-ci.yml";  // relative to project_dir (or absolute)
+  std::vector<std::string> jobs{};       // empty: the whole pipeline
+  int concurrency = 0;                   // <= 0: number of CPUs
+  bool list = false;
+  bool preview = false;
+  std::vector<std::string> variables{};  // KEY=VALUE
+  bool color = true;
+};
+
+// Loads the pipeline, then lists it (--list), prints the merged YAML (--preview) or runs it
+// through `launcher` and prints the summary table to `out`. Errors and warnings go to `err` as
+// "glrunner: <file>:<line>: <message>". Returns the exit code: 0 passed (also with warnings),
+// 1 failed or invalid input, 2 blocked by an unselected blocking manual job, 130 canceled
+// through `stop`.
+int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& out,
+             std::ostream& err, std::stop_token stop);
+
+}  // namespace glr

@@ -1,0 +1,314 @@
+// Local stand-in for what GitLab computes when it hands a job to a runner: predefined
+// variables from git, variable precedence, steps, image and timeout.
+#include "pipeline/local_job_spec.h"
+
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "util/strings.h"
+
+namespace glr {
+
+namespace {
+
+constexpr const char* kZeroSha = "0000000000000000000000000000000000000000";
+
+std::string shell_quote(const std::string& s) { return "'" + replace_all(s, "'", "'\\''") + "'"; }
+
+// Output of `git -C dir args`, trailing newlines removed; nullopt when git fails.
+std::optional<std::string> git(const std::filesystem::path& dir, const std::string& args) {
+  std::string command = "git -C " + shell_quote(dir.string()) + " " + args + " 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) return std::nullopt;
+  std::string out;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0) out.append(buffer, n);
+  int status = ::pclose(pipe.release());
+  if (status != 0) return std::nullopt;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+struct RemoteParts {
+  std::string host{};
+  std::string path{};  // group/sub/project
+};
+
+// git@host:group/project.git, ssh://git@host:22/group/project.git, https://host/group/project
+RemoteParts parse_remote(std::string url) {
+  RemoteParts out;
+  if (ends_with(url, ".git")) url.resize(url.size() - 4);
+  size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    std::string rest = url.substr(scheme + 3);
+    size_t slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    size_t at = authority.rfind('@');
+    if (at != std::string::npos) authority = authority.substr(at + 1);
+    size_t colon = authority.find(':');
+    out.host = authority.substr(0, colon);
+    if (slash != std::string::npos) out.path = rest.substr(slash + 1);
+  } else {
+    size_t at = url.find('@');
+    std::string rest = at == std::string::npos ? url : url.substr(at + 1);
+    size_t colon = rest.find(':');
+    if (colon != std::string::npos) {
+      out.host = rest.substr(0, colon);
+      out.path = rest.substr(colon + 1);
+    }
+  }
+  while (starts_with(out.path, "/")) out.path.erase(0, 1);
+  return out;
+}
+
+void add(Variables& vars, std::string key, std::string value) {
+  vars.push_back(Variable{.key = std::move(key), .value = std::move(value), .is_public = true});
+}
+
+}  // namespace
+
+GitFacts read_git_facts(const std::filesystem::path& dir) {
+  GitFacts facts;
+  std::optional<std::string> sha = git(dir, "rev-parse HEAD");
+  if (!sha) {
+    std::optional<std::string> version = git(dir, "--version");
+    facts.note = version ? "not a git repository" : "git not found";
+    return facts;
+  }
+  facts.is_repo = true;
+  facts.sha = *sha;
+  std::optional<std::string> branch = git(dir, "rev-parse --abbrev-ref HEAD");
+  if (branch && *branch != "HEAD") {
+    facts.ref = *branch;
+  } else if (std::optional<std::string> tag = git(dir, "describe --tags --exact-match HEAD")) {
+    facts.ref = *tag;
+    facts.is_tag = true;
+  }
+  facts.message = git(dir, "log -1 --format=%B").value_or("");
+  facts.timestamp = git(dir, "log -1 --format=%cI").value_or("");
+  facts.author = git(dir, "log -1 --format='%an <%ae>'").value_or("");
+  facts.remote_url = git(dir, "remote get-url origin").value_or("");
+  if (std::optional<std::string> head = git(dir, "symbolic-ref --short refs/remotes/origin/HEAD")) {
+    facts.default_branch = starts_with(*head, "origin/") ? head->substr(7) : *head;
+  }
+  facts.user_name = git(dir, "config user.name").value_or("");
+  facts.user_email = git(dir, "config user.email").value_or("");
+  return facts;
+}
+
+std::string slugify(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += ((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9')) ? l : '-';
+  }
+  if (out.size() > 63) out.resize(63);
+  size_t begin = out.find_first_not_of('-');
+  if (begin == std::string::npos) return "";
+  size_t end = out.find_last_not_of('-');
+  return out.substr(begin, end - begin + 1);
+}
+
+Variables predefined_variables(const GitFacts& git, const std::filesystem::path& project_dir,
+                               const std::string& config_path) {
+  Variables vars;
+  std::string dir_name = project_dir.filename().string();
+  if (dir_name.empty()) dir_name = project_dir.parent_path().filename().string();
+  if (dir_name.empty()) dir_name = "project";
+  RemoteParts remote = parse_remote(git.remote_url);
+  std::string project_path = remote.path.empty() ? "local/" + dir_name : remote.path;
+  std::string host = remote.host.empty() ? "gitlab.example.com" : remote.host;
+  std::string namespace_path = project_path.substr(0, project_path.rfind('/'));
+  std::string project_name = project_path.substr(project_path.rfind('/') + 1);
+  std::string server_url = "https://" + host;
+  std::string sha = git.sha.empty() ? kZeroSha : git.sha;
+  std::string ref = git.ref.empty() ? "main" : git.ref;
+  std::string default_branch = git.default_branch.empty() ? "main" : git.default_branch;
+  std::string message = git.message.empty()
+                            ? (git.is_repo ? "" : "local run (" + git.note + ")")
+                            : git.message;
+  std::string title = message.substr(0, message.find('\n'));
+  std::string description =
+      message.find('\n') == std::string::npos ? "" : message.substr(message.find('\n') + 1);
+
+  add(vars, "CI", "true");
+  add(vars, "GITLAB_CI", "false");  // local convention (§7.5): lets rules tell local runs apart
+  add(vars, "CI_SERVER", "yes");
+  add(vars, "CI_COMMIT_SHA", sha);
+  add(vars, "CI_COMMIT_SHORT_SHA", sha.substr(0, 8));
+  add(vars, "CI_COMMIT_BEFORE_SHA", kZeroSha);
+  add(vars, "CI_COMMIT_REF_NAME", ref);
+  add(vars, "CI_COMMIT_REF_SLUG", slugify(ref));
+  if (git.is_tag) {
+    add(vars, "CI_COMMIT_TAG", ref);
+  } else {
+    add(vars, "CI_COMMIT_BRANCH", ref);
+  }
+  add(vars, "CI_COMMIT_REF_PROTECTED", "false");
+  add(vars, "CI_COMMIT_TITLE", title);
+  add(vars, "CI_COMMIT_MESSAGE", message);
+  add(vars, "CI_COMMIT_DESCRIPTION", description);
+  if (!git.timestamp.empty()) add(vars, "CI_COMMIT_TIMESTAMP", git.timestamp);
+  if (!git.author.empty()) add(vars, "CI_COMMIT_AUTHOR", git.author);
+  add(vars, "CI_DEFAULT_BRANCH", default_branch);
+  add(vars, "CI_PIPELINE_SOURCE", "push");
+  add(vars, "CI_PIPELINE_ID", "1000");
+  add(vars, "CI_PIPELINE_IID", "1");
+  add(vars, "CI_PIPELINE_URL", server_url + "/" + project_path + "/-/pipelines/1000");
+  add(vars, "CI_PROJECT_DIR", project_dir.string());
+  add(vars, "CI_BUILDS_DIR", project_dir.parent_path().string());
+  add(vars, "CI_PROJECT_NAME", project_name);
+  add(vars, "CI_PROJECT_TITLE", project_name);
+  add(vars, "CI_PROJECT_PATH", project_path);
+  add(vars, "CI_PROJECT_PATH_SLUG", slugify(project_path));
+  add(vars, "CI_PROJECT_NAMESPACE", namespace_path);
+  add(vars, "CI_PROJECT_ROOT_NAMESPACE", namespace_path.substr(0, namespace_path.find('/')));
+  add(vars, "CI_PROJECT_URL", server_url + "/" + project_path);
+  add(vars, "CI_PROJECT_ID", "1");
+  add(vars, "CI_PROJECT_VISIBILITY", "internal");
+  add(vars, "CI_CONFIG_PATH", config_path);
+  add(vars, "CI_SERVER_URL", server_url);
+  add(vars, "CI_SERVER_HOST", host);
+  add(vars, "CI_SERVER_PORT", "443");
+  add(vars, "CI_SERVER_PROTOCOL", "https");
+  add(vars, "CI_SERVER_FQDN", host);
+  add(vars, "CI_API_V4_URL", server_url + "/api/v4");
+  add(vars, "CI_REGISTRY", "local-registry." + host);
+  add(vars, "CI_REGISTRY_IMAGE", "local-registry." + host + "/" + to_lower(project_path));
+  add(vars, "GITLAB_USER_LOGIN", git.user_name.empty() ? "local" : to_lower(replace_all(git.user_name, " ", "")));
+  add(vars, "GITLAB_USER_NAME", git.user_name.empty() ? "Local User" : git.user_name);
+  add(vars, "GITLAB_USER_EMAIL", git.user_email.empty() ? "local@example.com" : git.user_email);
+  add(vars, "GITLAB_USER_ID", "1");
+  return vars;
+}
+
+std::optional<std::chrono::seconds> parse_human_duration(std::string_view text) {
+  static const std::map<std::string, double> kUnits = {
+      {"s", 1},        {"sec", 1},        {"secs", 1},     {"second", 1},   {"seconds", 1},
+      {"m", 60},       {"min", 60},       {"mins", 60},    {"minute", 60},  {"minutes", 60},
+      {"h", 3600},     {"hr", 3600},      {"hrs", 3600},   {"hour", 3600},  {"hours", 3600},
+      {"d", 86400},    {"day", 86400},    {"days", 86400}, {"w", 604800},   {"wk", 604800},
+      {"wks", 604800}, {"week", 604800},  {"weeks", 604800}, {"mo", 2592000}, {"mos", 2592000},
+      {"month", 2592000}, {"months", 2592000}, {"y", 31536000}, {"yr", 31536000},
+      {"yrs", 31536000}, {"year", 31536000}, {"years", 31536000}};
+  std::string s = to_lower(trim(text));
+  s = replace_all(s, ",", " ");
+  s = replace_all(s, " and ", " ");
+  if (s.empty()) return std::nullopt;
+  double total = 0;
+  size_t i = 0;
+  bool any = false;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    size_t start = i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (start == i) return std::nullopt;
+    double number = std::strtod(s.substr(start, i - start).c_str(), nullptr);
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t unit_start = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string unit = s.substr(unit_start, i - unit_start);
+    double factor = 1;
+    if (!unit.empty()) {
+      auto it = kUnits.find(unit);
+      if (it == kUnits.end()) return std::nullopt;
+      factor = it->second;
+    }
+    total += number * factor;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return std::chrono::seconds(static_cast<long long>(total));
+}
+
+Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobConfig& job,
+                                     const LocalJobInputs& inputs) {
+  JobSpec spec;
+  spec.id = inputs.id;
+  spec.job_info = JobInfo{.id = inputs.id,
+                          .name = job.name,
+                          .stage = job.stage,
+                          .project_id = 1,
+                          .project_name = inputs.project_dir.filename().string(),
+                          .pipeline_id = 1000};
+  if (const Variable* path = find_variable(inputs.predefined, "CI_PROJECT_PATH")) {
+    spec.job_info.project_full_path = path->value;
+  }
+  spec.features.trace_sections = true;
+
+  std::chrono::seconds timeout{3600};
+  if (!job.timeout.empty()) {
+    std::optional<std::chrono::seconds> parsed = parse_human_duration(job.timeout);
+    if (!parsed || parsed->count() <= 0) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("{}:{}: jobs:{}:timeout config should be a duration", pipeline.file_name,
+                              job.line, job.name));
+    }
+    timeout = *parsed;
+  }
+  spec.runner_info.timeout = timeout.count();
+
+  std::vector<std::string> main_script = job.before_script;
+  main_script.insert(main_script.end(), job.script.begin(), job.script.end());
+  spec.steps.push_back(Step{.name = "script",
+                            .script = std::move(main_script),
+                            .timeout = timeout.count(),
+                            .when = StepWhen::kOnSuccess});
+  if (!job.after_script.empty()) {
+    spec.steps.push_back(Step{.name = "after_script",
+                              .script = job.after_script,
+                              .timeout = timeout.count(),
+                              .when = StepWhen::kAlways});
+  }
+  if (job.image) {
+    spec.image = Image{.name = job.image->name, .entrypoint = job.image->entrypoint};
+  }
+  for (const ImageDef& service : job.services) {
+    spec.services.push_back(Image{.name = service.name,
+                                  .alias = service.alias,
+                                  .entrypoint = service.entrypoint,
+                                  .command = service.command});
+  }
+
+  // §7.1, lowest first; Variables lookups go from the end.
+  Variables& vars = spec.variables;
+  vars = inputs.predefined;
+  add(vars, "CI_JOB_ID", std::to_string(inputs.id));
+  add(vars, "CI_JOB_NAME", job.name);
+  add(vars, "CI_JOB_NAME_SLUG", slugify(job.name));
+  add(vars, "CI_JOB_STAGE", job.stage);
+  add(vars, "CI_NODE_TOTAL", "1");
+  add(vars, "CI_JOB_TIMEOUT", std::to_string(timeout.count()));
+  if (const Variable* project_url = find_variable(inputs.predefined, "CI_PROJECT_URL")) {
+    add(vars, "CI_JOB_URL", project_url->value + "/-/jobs/" + std::to_string(inputs.id));
+  }
+  if (job.when == When::kManual) add(vars, "CI_JOB_MANUAL", "true");
+  if (job.environment) {
+    add(vars, "CI_ENVIRONMENT_NAME", job.environment->name);
+    if (!job.environment->url.empty()) add(vars, "CI_ENVIRONMENT_URL", job.environment->url);
+    add(vars, "CI_ENVIRONMENT_ACTION",
+        job.environment->action.empty() ? "start" : job.environment->action);
+    if (!job.environment->deployment_tier.empty()) {
+      add(vars, "CI_ENVIRONMENT_TIER", job.environment->deployment_tier);
+    }
+  }
+  auto add_yaml = [&vars](const std::vector<VariableDef>& defs) {
+    for (const VariableDef& def : defs) {
+      vars.push_back(Variable{.key = def.name, .value = def.value, .is_public = true,
+                              .raw = !def.expand});
+    }
+  };
+  add_yaml(inherited_variables(pipeline, job));
+  add_yaml(job.variables);
+  vars.insert(vars.end(), inputs.cli_variables.begin(), inputs.cli_variables.end());
+  add(vars, "GIT_STRATEGY", "none");
+  return spec;
+}
+
+}  // namespace glr

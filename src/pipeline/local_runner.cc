@@ -1,0 +1,191 @@
+// Thread per running job (STYLE C6); the driving thread sleeps on a condition variable and
+// wakes for each completion or for stop, then asks the Plan what may start next.
+#include "pipeline/local_runner.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace glr {
+
+int exit_code_for(PipelineStatus status) {
+  switch (status) {
+    case PipelineStatus::kSuccess:
+    case PipelineStatus::kSuccessWithWarnings:
+      return 0;
+    case PipelineStatus::kFailed:
+      return 1;
+    case PipelineStatus::kBlocked:
+      return 2;
+    case PipelineStatus::kCanceled:
+      return 130;
+  }
+  return 1;
+}
+
+LocalRunner::LocalRunner(JobLauncher& launcher, int concurrency)
+    : launcher_(launcher),
+      concurrency_(concurrency > 0 ? static_cast<size_t>(concurrency)
+                                   : std::max(1u, std::thread::hardware_concurrency())) {}
+
+PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<LocalJob>& jobs,
+                                std::stop_token stop) {
+  Plan plan(graph);
+  std::vector<LocalJobResult> results(graph.jobs.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<size_t, LocalJobResult>> done;  // Guarded by mu.
+  bool stop_seen = false;                               // Guarded by mu.
+  std::stop_source job_stop;
+  std::stop_callback on_stop(stop, [&] {
+    job_stop.request_stop();
+    std::lock_guard<std::mutex> lock(mu);
+    stop_seen = true;
+    cv.notify_all();
+  });
+
+  std::vector<std::jthread> threads;
+  size_t running = 0;
+  bool stopping = false;
+  std::unique_lock<std::mutex> lock(mu);
+  while (true) {
+    if (stop_seen && !stopping) {
+      stopping = true;
+      plan.cancel_pending();
+    }
+    std::vector<size_t> ready = stopping ? std::vector<size_t>{} : plan.ready();
+    for (size_t j : ready) {
+      if (running >= concurrency_) break;
+      plan.start(j);
+      ++running;
+      threads.emplace_back([&, j] {
+        LocalJobResult result;
+        try {
+          result = launcher_.run(jobs[j], job_stop.get_token());
+        } catch (const std::exception& e) {
+          result.outcome = JobOutcome{.state = JobState::kFailed,
+                                      .reason = FailureReason::kRunnerSystemFailure,
+                                      .message = e.what()};
+        } catch (...) {
+          result.outcome = JobOutcome{.state = JobState::kFailed,
+                                      .reason = FailureReason::kRunnerSystemFailure,
+                                      .message = "unknown error"};
+        }
+        std::lock_guard<std::mutex> guard(mu);
+        done.emplace_back(j, std::move(result));
+        cv.notify_all();
+      });
+    }
+    if (running == 0) {
+      if (stopping || plan.ready().empty()) break;
+      continue;
+    }
+    cv.wait(lock, [&] { return !done.empty() || (stop_seen && !stopping); });
+    while (!done.empty()) {
+      auto [j, result] = std::move(done.front());
+      done.pop_front();
+      --running;
+      JobStatus status = JobStatus::kSuccess;
+      if (result.outcome.state != JobState::kSuccess) {
+        if (result.outcome.reason == FailureReason::kJobCanceled || stopping || stop_seen) {
+          status = JobStatus::kCanceled;
+        } else if (is_allowed_failure(graph.jobs[j].allow_failure, result.outcome)) {
+          status = JobStatus::kWarning;
+        } else {
+          status = JobStatus::kFailed;
+        }
+      }
+      plan.finish(j, status);
+      results[j] = std::move(result);
+    }
+  }
+  lock.unlock();
+  threads.clear();  // joins; every thread has already reported
+
+  PipelineReport report{.status = plan.result()};
+  for (size_t j = 0; j < graph.jobs.size(); ++j) {
+    const LocalJobResult& r = results[j];
+    JobReport job{.name = graph.jobs[j].name,
+                  .stage = graph.jobs[j].stage,
+                  .status = plan.status(j),
+                  .duration = r.duration,
+                  .exit_code = r.outcome.exit_code,
+                  .message = r.outcome.message};
+    if (graph.jobs[j].trigger && job.status == JobStatus::kSkipped) {
+      job.message = "trigger jobs are not run locally";
+    }
+    report.jobs.push_back(std::move(job));
+  }
+  return report;
+}
+
+namespace {
+
+std::string format_duration(std::chrono::milliseconds d) {
+  long long ms = d.count();
+  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  long long s = ms / 1000;
+  if (s < 3600) return fmt::format("{}m {:02}s", s / 60, s % 60);
+  return fmt::format("{}h {:02}m {:02}s", s / 3600, (s / 60) % 60, s % 60);
+}
+
+std::string status_label(const JobReport& job) {
+  switch (job.status) {
+    case JobStatus::kSuccess: return "passed";
+    case JobStatus::kWarning: return "failed (allowed)";
+    case JobStatus::kFailed: return "failed";
+    case JobStatus::kCanceled: return "canceled";
+    case JobStatus::kSkipped: return "skipped";
+    case JobStatus::kManual: return "manual";
+    case JobStatus::kCreated: return "blocked";
+    case JobStatus::kRunning: return "running";
+  }
+  return "";
+}
+
+const char* status_color(JobStatus status) {
+  switch (status) {
+    case JobStatus::kSuccess: return "\033[32m";
+    case JobStatus::kWarning: return "\033[33m";
+    case JobStatus::kFailed: return "\033[31m";
+    case JobStatus::kCanceled: return "\033[35m";
+    default: return "\033[90m";
+  }
+}
+
+bool has_run(JobStatus status) {
+  return status == JobStatus::kSuccess || status == JobStatus::kWarning ||
+         status == JobStatus::kFailed || status == JobStatus::kCanceled;
+}
+
+}  // namespace
+
+std::string format_summary(const std::vector<JobReport>& jobs, bool color) {
+  size_t name_w = 3, stage_w = 5, status_w = 6;
+  for (const JobReport& job : jobs) {
+    name_w = std::max(name_w, job.name.size());
+    stage_w = std::max(stage_w, job.stage.size());
+    status_w = std::max(status_w, status_label(job).size());
+  }
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", "job", name_w, "stage", stage_w,
+                                "status", status_w, "duration");
+  for (const JobReport& job : jobs) {
+    std::string label = fmt::format("{:<{}}", status_label(job), status_w);
+    if (color) label = std::string(status_color(job.status)) + label + "\033[0m";
+    std::string duration = has_run(job.status) ? format_duration(job.duration) : "-";
+    std::string line = fmt::format("{:<{}}  {:<{}}  {}  {}", job.name, name_w, job.stage,
+                                   stage_w, label, duration);
+    if (job.status == JobStatus::kFailed || job.status == JobStatus::kWarning) {
+      if (job.exit_code != 0) line += fmt::format("  exit code {}", job.exit_code);
+    }
+    if (!job.message.empty() && job.status != JobStatus::kSuccess) line += "  " + job.message;
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace glr

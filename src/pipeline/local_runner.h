@@ -1,0 +1,79 @@
+// Drives a local pipeline: starts the jobs the Plan allows on their own threads, up to a
+// concurrency cap, through the JobLauncher seam (pipeline-yaml §9.6; STYLE C2 "Local mode").
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "model/job_outcome.h"
+#include "model/job_spec.h"
+#include "pipeline/pipeline_graph.h"
+#include "pipeline/plan.h"
+
+namespace glr {
+
+struct LocalJob {
+  std::string name{};
+  std::string stage{};
+  JobSpec spec{};
+  friend bool operator==(const LocalJob&, const LocalJob&) = default;
+};
+
+struct LocalJobResult {
+  JobOutcome outcome{};
+  std::chrono::milliseconds duration{0};
+};
+
+// Runs one job to completion (runner/JobRun + an executor in production, a fake in tests).
+// Called from several threads at once: implementations must be thread-safe. A failing script
+// is an outcome, not an exception; on `stop` the job should end quickly as canceled
+// (FailureReason::kJobCanceled).
+class JobLauncher {
+ public:
+  virtual ~JobLauncher() = default;
+  virtual LocalJobResult run(const LocalJob& job, std::stop_token stop) = 0;
+};
+
+struct JobReport {
+  std::string name{};
+  std::string stage{};
+  JobStatus status = JobStatus::kCreated;  // kCreated at the end means "blocked"
+  std::chrono::milliseconds duration{0};
+  int exit_code = 0;
+  std::string message{};
+  friend bool operator==(const JobReport&, const JobReport&) = default;
+};
+
+struct PipelineReport {
+  PipelineStatus status = PipelineStatus::kSuccess;
+  std::vector<JobReport> jobs{};  // graph order
+};
+
+// Exit status of `glrunner exec` for a finished pipeline (pipeline-yaml §9.5 Local): 0 passed
+// (with or without warnings), 1 failed, 2 blocked by a manual job, 130 canceled.
+int exit_code_for(PipelineStatus status);
+
+class LocalRunner {
+ public:
+  // `launcher` must outlive the runner. `concurrency` <= 0 means the number of CPUs.
+  LocalRunner(JobLauncher& launcher, int concurrency);
+
+  // Runs the pipeline; jobs[i] is what is launched for graph.jobs[i]. Returns when every job
+  // is decided. When `stop` is requested no new job starts, running jobs get the stop, and
+  // jobs not started are canceled. Used by one thread at a time.
+  PipelineReport run(const PipelineGraph& graph, const std::vector<LocalJob>& jobs,
+                     std::stop_token stop);
+
+ private:
+  JobLauncher& launcher_;
+  size_t concurrency_;
+};
+
+// The final table (job, stage, status, duration), like gitlab-ci-local's summary, with ANSI
+// colours when `color`.
+std::string format_summary(const std::vector<JobReport>& jobs, bool color);
+
+}  // namespace glr

@@ -1,0 +1,158 @@
+// Tests for LocalRunner with FakeJobLauncher: order, failure handling, concurrency cap, stop
+// and the summary table. Synchronised with the fake's condition variable; no sleeps.
+#include "pipeline/local_runner.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pipeline/ci_yaml.h"
+#include "pipeline/fake_job_launcher.h"
+
+namespace glr {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+struct Fixture {
+  PipelineGraph graph{};
+  std::vector<LocalJob> jobs{};
+};
+
+Fixture fixture(const std::string& yaml) {
+  Result<PipelineConfig> config = parse_pipeline(yaml, ".gitlab-ci.yml");
+  EXPECT_TRUE(config) << config.error().message;
+  Result<PipelineGraph> graph = build_graph(*config);
+  EXPECT_TRUE(graph) << graph.error().message;
+  Fixture f{.graph = *graph};
+  for (const GraphJob& job : f.graph.jobs) f.jobs.push_back(LocalJob{.name = job.name, .stage = job.stage});
+  return f;
+}
+
+TEST(LocalRunner, RunsStagesInOrderOneAtATime) {
+  Fixture f = fixture(
+      "c: {stage: deploy, script: x}\nb: {stage: test, script: x}\na: {stage: build, script: x}\n");
+  FakeJobLauncher launcher;
+  LocalRunner runner(launcher, 1);
+  PipelineReport report = runner.run(f.graph, f.jobs, {});
+  EXPECT_EQ(launcher.started(), (Strings{"a", "b", "c"}));
+  EXPECT_EQ(report.status, PipelineStatus::kSuccess);
+  ASSERT_EQ(report.jobs.size(), 3u);
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kSuccess);
+  EXPECT_EQ(report.jobs[0].duration, std::chrono::milliseconds(1500));
+  EXPECT_EQ(exit_code_for(report.status), 0);
+}
+
+TEST(LocalRunner, FailureSkipsLaterStagesAndRunsOnFailure) {
+  Fixture f = fixture(
+      "build: {stage: build, script: x}\ntest: {stage: test, script: x}\n"
+      "cleanup: {stage: deploy, script: x, when: on_failure}\n");
+  FakeJobLauncher launcher;
+  launcher.set_exit_code("build", 2);
+  PipelineReport report = LocalRunner(launcher, 4).run(f.graph, f.jobs, {});
+  EXPECT_EQ(launcher.started(), (Strings{"build", "cleanup"}));
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kFailed);
+  EXPECT_EQ(report.jobs[0].exit_code, 2);
+  EXPECT_EQ(report.jobs[1].status, JobStatus::kSkipped);
+  EXPECT_EQ(report.jobs[2].status, JobStatus::kSuccess);
+  EXPECT_EQ(report.status, PipelineStatus::kFailed);
+  EXPECT_EQ(exit_code_for(report.status), 1);
+}
+
+TEST(LocalRunner, AllowedFailureByExitCodeIsAWarning) {
+  Fixture f = fixture(
+      "lint: {stage: build, script: x, allow_failure: {exit_codes: [3]}}\n"
+      "other: {stage: build, script: x, allow_failure: {exit_codes: [3]}}\n"
+      "test: {script: x}\n");
+  FakeJobLauncher launcher;
+  launcher.set_exit_code("lint", 3);
+  PipelineReport report = LocalRunner(launcher, 4).run(f.graph, f.jobs, {});
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kWarning);
+  EXPECT_EQ(report.jobs[2].status, JobStatus::kSuccess);
+  EXPECT_EQ(report.status, PipelineStatus::kSuccessWithWarnings);
+
+  launcher.set_exit_code("other", 1);  // not a listed code: a real failure
+  PipelineReport second = LocalRunner(launcher, 4).run(f.graph, f.jobs, {});
+  EXPECT_EQ(second.jobs[1].status, JobStatus::kFailed);
+  EXPECT_EQ(second.jobs[2].status, JobStatus::kSkipped);
+  EXPECT_EQ(second.status, PipelineStatus::kFailed);
+}
+
+TEST(LocalRunner, ConcurrencyCapIsRespected) {
+  Fixture f = fixture(
+      "a: {script: x}\nb: {script: x}\nc: {script: x}\nd: {script: x}\ne: {stage: deploy, script: x}\n");
+  FakeJobLauncher launcher;
+  launcher.hold_all();
+  PipelineReport report;
+  std::jthread driver([&] { report = LocalRunner(launcher, 2).run(f.graph, f.jobs, {}); });
+  launcher.wait_until_running(2);
+  EXPECT_EQ(launcher.started().size(), 2u);  // held jobs never finish, so no third starts
+  launcher.release_all();
+  driver.join();
+  EXPECT_EQ(launcher.max_running(), 2);
+  EXPECT_EQ(launcher.started().size(), 5u);
+  EXPECT_EQ(launcher.started().back(), "e");
+  EXPECT_EQ(report.status, PipelineStatus::kSuccess);
+}
+
+TEST(LocalRunner, SameStageJobsRunConcurrently) {
+  Fixture f = fixture("a: {script: x}\nb: {script: x}\nc: {script: x}\n");
+  FakeJobLauncher launcher;
+  launcher.hold_all();
+  std::jthread driver([&] { (void)LocalRunner(launcher, 0).run(f.graph, f.jobs, {}); });
+  // Cap = number of CPUs: all three start at once when there are that many.
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  launcher.wait_until_running(static_cast<int>(std::min(3u, cpus)));
+  launcher.release_all();
+  driver.join();
+  EXPECT_EQ(launcher.finished().size(), 3u);
+}
+
+TEST(LocalRunner, StopCancelsRunningJobsAndStartsNothingNew) {
+  Fixture f = fixture("a: {stage: build, script: x}\nb: {stage: test, script: x}\n");
+  FakeJobLauncher launcher;
+  launcher.hold("a");
+  std::stop_source stop;
+  PipelineReport report;
+  std::jthread driver([&] { report = LocalRunner(launcher, 2).run(f.graph, f.jobs, stop.get_token()); });
+  launcher.wait_until_running(1);
+  stop.request_stop();
+  driver.join();
+  EXPECT_EQ(launcher.started(), Strings{"a"});
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kCanceled);
+  EXPECT_EQ(report.jobs[1].status, JobStatus::kCanceled);
+  EXPECT_EQ(report.status, PipelineStatus::kCanceled);
+  EXPECT_EQ(exit_code_for(report.status), 130);
+}
+
+TEST(LocalRunner, PassesTheLocalJobToTheLauncher) {
+  Fixture f = fixture("a: {script: x}\n");
+  f.jobs[0].spec.id = 7;
+  FakeJobLauncher launcher;
+  (void)LocalRunner(launcher, 1).run(f.graph, f.jobs, {});
+  ASSERT_EQ(launcher.jobs().size(), 1u);
+  EXPECT_EQ(launcher.jobs()[0], f.jobs[0]);
+}
+
+TEST(LocalRunner, SummaryTable) {
+  std::vector<JobReport> jobs = {
+      {.name = "build", .stage = "build", .status = JobStatus::kSuccess,
+       .duration = std::chrono::milliseconds(1234)},
+      {.name = "lint", .stage = "test", .status = JobStatus::kWarning,
+       .duration = std::chrono::milliseconds(61000), .exit_code = 3},
+      {.name = "deploy", .stage = "deploy", .status = JobStatus::kSkipped},
+      {.name = "release", .stage = "deploy", .status = JobStatus::kManual},
+  };
+  EXPECT_EQ(format_summary(jobs, false),
+            "job      stage   status            duration\n"
+            "build    build   passed            1.2s\n"
+            "lint     test    failed (allowed)  1m 01s  exit code 3\n"
+            "deploy   deploy  skipped           -\n"
+            "release  deploy  manual            -\n");
+  std::string colored = format_summary(jobs, true);
+  EXPECT_NE(colored.find("\033[32mpassed"), std::string::npos);
+  EXPECT_NE(colored.find("\033[33mfailed (allowed)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace glr
