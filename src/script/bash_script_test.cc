@@ -1,0 +1,580 @@
+// Generated stage scripts, checked as text and by running them with a real bash in a
+// TempDir (executors §1.2, §2.2, §3.3, §3.5, §3.6, §4.3, §4.4, §7.1).
+#include "script/bash_script.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "script/job_variables.h"
+#include "support/temp_dir.h"
+#include "util/strings.h"
+
+namespace glr {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+// Decodes the $'...' body that the envelope hands to eval (inverse of bash_quote).
+std::string decode_body(const std::string& script) {
+  size_t start = script.find("eval $'");
+  if (start == std::string::npos) return {};
+  std::string out;
+  for (size_t i = start + 7; i < script.size(); ++i) {
+    char c = script[i];
+    if (c == '\'') break;
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    char e = script[++i];
+    switch (e) {
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case 'a': out.push_back('\a'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'v': out.push_back('\v'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'x':
+        out.push_back(static_cast<char>(std::stoi(script.substr(i + 1, 2), nullptr, 16)));
+        i += 2;
+        break;
+      default: out.push_back(e); break;  // \\ and \'
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> body_lines(const std::string& script) {
+  std::vector<std::string> lines;
+  std::stringstream ss(decode_body(script));
+  for (std::string line; std::getline(ss, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line(const std::string& script, const std::string& needle) {
+  for (const std::string& line : body_lines(script)) {
+    if (line.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs `script` with bash in `cwd`, with a minimal explicit environment.
+RunResult run_bash(const std::string& script, const fs::path& cwd) {
+  static int counter = 0;
+  fs::path file = cwd / ("stage-" + std::to_string(counter++) + ".sh");
+  write_file(file, script);
+  std::string cmd = "cd '" + cwd.string() + "' && env -i PATH=\"$PATH\" HOME='" + cwd.string() +
+                    "' LANG=C bash '" + file.string() + "' </dev/null 2>&1";
+  RunResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string sh(const std::string& cmd, const fs::path& cwd) {
+  RunResult r = run_bash("set -e\n" + cmd + "\n", cwd);
+  EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+  return r.output;
+}
+
+// One job in a TempDir laid out like the shell executor: <tmp>/builds/<token>/0/grp/app.
+class ScriptFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(tmp_.path().empty());
+    job_.id = 77;
+    job_.token = Secret{"job-token-123"};
+    job_.job_info.name = "rspec";
+    job_.git_info.repo_url = "https://gitlab-ci-token:job-token-123@gitlab.example.com/grp/app.git";
+    job_.git_info.ref = "main";
+    job_.git_info.sha = "0123456789abcdef0123456789abcdef01234567";
+    job_.steps = {Step{.name = "script", .script = {"true"}}};
+  }
+
+  // Computes dirs, variables and settings from job_ (call after editing job_).
+  void build() {
+    BuildDirsInput din;
+    din.builds_root = (tmp_.path() / "builds").string();
+    din.cache_root = (tmp_.path() / "cache").string();
+    din.shared = true;
+    din.short_token = "abcdefghi";
+    din.repo_url = job_.git_info.repo_url;
+    din.project_id = 5;
+    BuildSettings early = parse_build_settings(job_.variables, job_.allow_git_fetch, false, 3600s);
+    din.git_strategy = early.git_strategy;
+    Result<BuildDirs> d = compute_build_dirs(din);
+    ASSERT_TRUE(d) << d.error().message;
+    dirs_ = *d;
+    JobVariablesInput vin;
+    vin.job = &job_;
+    vin.runner_environment = runner_environment_;
+    vin.short_token = "abcdefghi";
+    vin.builds_dir = dirs_.builds_dir;
+    vin.project_dir = dirs_.project_dir;
+    vin.tmp_dir = dirs_.tmp_dir;
+    vin.job_timeout_seconds = 3600;
+    vin.runner_version = "19.4.0";
+    vin.runner_revision = "deadbeef";
+    vin.executable_arch = "linux/amd64";
+    vars_ = build_job_variables(vin);
+    settings_ = parse_build_settings(vars_.list, job_.allow_git_fetch, false, 3600s,
+                                     job_.git_info.depth);
+    fs::create_directories(dirs_.project_dir);
+  }
+
+  ScriptContext ctx() const {
+    ScriptContext c;
+    c.job = &job_;
+    c.variables = &vars_.list;
+    c.settings = &settings_;
+    c.dirs = dirs_;
+    c.runner_url = runner_url_;
+    c.helper_command = helper_;
+    c.user_agent = "gitlab-runner 19.4.0 linux/amd64";
+    c.job_status = job_status_;
+    c.pre_build_script = pre_build_;
+    c.post_build_script = post_build_;
+    c.runner_hostname = runner_hostname_;
+    return c;
+  }
+
+  std::optional<std::string> script(StageKind kind, const std::string& step = "") const {
+    Result<std::optional<std::string>> s = generate_stage_script(kind, step, ctx());
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? *s : std::nullopt;
+  }
+
+  RunResult run(StageKind kind, const std::string& step = "") {
+    std::optional<std::string> s = script(kind, step);
+    EXPECT_TRUE(s.has_value());
+    return run_bash(s.value_or(""), tmp_.path());
+  }
+
+  TempDir tmp_;
+  JobSpec job_;
+  std::vector<std::string> runner_environment_;
+  BuildDirs dirs_;
+  JobVariables vars_;
+  BuildSettings settings_;
+  std::string runner_url_ = "https://gitlab.example.com/";
+  std::string helper_;
+  std::string job_status_ = "running";
+  std::string pre_build_;
+  std::string post_build_;
+  std::string runner_hostname_;
+};
+
+TEST(BashQuote, Table) {
+  EXPECT_EQ(bash_quote(""), "''");
+  EXPECT_EQ(bash_quote("abcXYZ019,-./@_"), "abcXYZ019,-./@_");
+  EXPECT_EQ(bash_quote("a b"), "$'a b'");
+  EXPECT_EQ(bash_quote("it's"), "$'it\\'s'");
+  EXPECT_EQ(bash_quote("back\\slash"), "$'back\\\\slash'");
+  EXPECT_EQ(bash_quote("\a\b\t\n\v\f\r"), "$'\\a\\b\\t\\n\\v\\f\\r'");
+  EXPECT_EQ(bash_quote("$(x)`y`"), "$'$(x)`y`'");
+  EXPECT_EQ(bash_quote("\x01\x7f"), "$'\\x01\\x7f'");
+  EXPECT_EQ(bash_quote("\xc3\xa9"), "$'\\xc3\\xa9'");
+  EXPECT_EQ(bash_quote("\x1b[32;1m"), "$'\\x1b[32;1m'");
+}
+
+TEST(BashQuote, EveryByteRoundTripsThroughRealBash) {
+  TempDir tmp;
+  std::string all;
+  std::string script;
+  for (int c = 1; c <= 255; ++c) {
+    std::string one(1, static_cast<char>(c));
+    all += one;
+    script += "printf %s " + bash_quote(one) + " > b" + std::to_string(c) + "\n";
+  }
+  script += "printf %s " + bash_quote(all) + " > all\n";
+  RunResult r = run_bash(script, tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(tmp.path() / "all"), all);
+  for (int c = 1; c <= 255; ++c) {
+    EXPECT_EQ(read_file(tmp.path() / ("b" + std::to_string(c))), std::string(1, static_cast<char>(c)))
+        << "byte " << c;
+  }
+}
+
+TEST(StageNames, NamesAndHeaders) {
+  EXPECT_EQ(stage_name(StageKind::kUserStep, "Script"), "step_script");
+  EXPECT_EQ(stage_name(StageKind::kUserStep, "release"), "step_release");
+  EXPECT_EQ(stage_name(StageKind::kCleanupFileVariables, ""), "cleanup_file_variables");
+  EXPECT_EQ(stage_name(StageKind::kArchiveCacheOnFailure, ""), "archive_cache_on_failure");
+  EXPECT_EQ(stage_header(StageKind::kUserStep, "script"),
+            "Executing \"step_script\" stage of the job script");
+  EXPECT_EQ(stage_header(StageKind::kGetSources, ""), "Getting source from Git repository");
+  EXPECT_EQ(stage_header(StageKind::kAfterScript, ""), "Running after_script");
+  EXPECT_EQ(stage_header(StageKind::kClearWorktree, ""),
+            "Deleting all tracked and untracked files due to source fetch failure");
+  EXPECT_EQ(stage_header(StageKind::kUploadArtifactsOnFailure, ""),
+            "Uploading artifacts for failed job");
+}
+
+TEST_F(ScriptFixture, EnvelopeShape) {
+  build();
+  std::string s = script(StageKind::kUserStep, "script").value();
+  EXPECT_EQ(s.rfind("#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\n", 0), 0u) << s;
+  EXPECT_NE(s.find("case \"$(set -o)\" in *\"pipefail\"*) set -o pipefail;; esac; set -o errexit\n"
+                   "set +o noclobber\n(trap 'exit 1' TERM; eval $'"),
+            std::string::npos);
+  EXPECT_TRUE(ends_with(s, "') < /dev/null\nexit 0\n")) << s;
+  EXPECT_EQ(s.find("xtrace"), std::string::npos);
+
+  job_.variables.push_back({.key = "CI_DEBUG_TRACE", .value = "true"});
+  build();
+  EXPECT_NE(script(StageKind::kUserStep, "script")->find("set -o xtrace\n"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, NastyValuesAndCommandsPassLiterally) {
+  const std::string nasty = "q' \" $(touch PWNED1) `touch PWNED2` ${HOME} \\ \n日本語 ;|&<>*?!#~";
+  job_.variables.push_back({.key = "NASTY", .value = nasty, .raw = true});
+  job_.steps[0].script = {"printf '%s' \"$NASTY\" > nasty.out", "echo 'done $(literal)'"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "nasty.out"), nasty);
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "PWNED1"));
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "PWNED2"));
+  EXPECT_NE(r.output.find("\x1b[32;1m$ printf '%s' \"$NASTY\" > nasty.out\x1b[0;m\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("done $(literal)\n"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, InvalidVariableNamesCannotInject) {
+  job_.variables.push_back({.key = "a;touch PWNED", .value = "x"});
+  job_.variables.push_back({.key = "$(touch PWNED2)", .value = "y", .is_file = true});
+  job_.variables.push_back({.key = "GOOD", .value = "ok"});
+  job_.steps[0].script = {"printf %s \"$GOOD\" > good.out"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "good.out"), "ok");
+  for (const fs::path& dir : {tmp_.path(), fs::path(dirs_.project_dir), fs::path(dirs_.tmp_dir)}) {
+    EXPECT_FALSE(fs::exists(dir / "PWNED")) << dir;
+    EXPECT_FALSE(fs::exists(dir / "PWNED2")) << dir;
+  }
+}
+
+TEST_F(ScriptFixture, CommandEchoStyles) {
+  job_.steps[0].script = {"  echo one  ", "", "echo two\necho three"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "\x1b[32;1m$ echo one\x1b[0;m\none\n\n"
+            "\x1b[32;1m$ echo two # collapsed multi-line command\x1b[0;m\ntwo\nthree\n");
+}
+
+TEST_F(ScriptFixture, FailingCommandStopsTheScript) {
+  job_.steps[0].script = {"echo before", "exit 3", "echo after"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.output.find("after"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, PreAndPostBuildScriptsWrapEachUserStepButNotAfterScript) {
+  pre_build_ = "echo PRE";
+  post_build_ = "echo POST";
+  job_.steps = {Step{.name = "script", .script = {"echo MAIN"}},
+                Step{.name = "after_script", .script = {"echo AFTER"}}};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_LT(r.output.find("PRE\n"), r.output.find("MAIN\n"));
+  EXPECT_LT(r.output.find("MAIN\n"), r.output.find("POST\n"));
+  RunResult a = run(StageKind::kAfterScript);
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.output.find("PRE"), std::string::npos);
+  EXPECT_NE(a.output.find("\x1b[32;1mRunning after script...\x1b[0;m\n"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, GitlabEnvPropagatesToLaterStagesAndJobStatusIsSet) {
+  job_.steps = {Step{.name = "script", .script = {"echo 'FOO=bar baz' >> \"$GITLAB_ENV\"",
+                                                   "cd / && export LOST=1"}},
+                Step{.name = "after_script",
+                     .script = {"printf '%s|%s|%s|%s' \"$FOO\" \"$CI_JOB_STATUS\" \"${LOST:-}\" "
+                                "\"$PWD\" > after.out"}}};
+  build();
+  ASSERT_EQ(run(StageKind::kPrepareScript).exit_code, 0);
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  job_status_ = "failed";
+  RunResult a = run(StageKind::kAfterScript);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "after.out"),
+            "bar baz|failed||" + dirs_.project_dir);
+  // prepare_script deletes the file again for the next job.
+  ASSERT_TRUE(fs::exists(fs::path(dirs_.tmp_dir) / "gitlab_runner_env"));
+  RunResult p = run(StageKind::kPrepareScript);
+  ASSERT_EQ(p.exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.tmp_dir) / "gitlab_runner_env"));
+}
+
+TEST_F(ScriptFixture, FileVariablesWrittenExactlyAndCleanedUp) {
+  const std::string content = "line1\nline2 'q' $NOT_EXPANDED_BY_BASH";
+  job_.variables.push_back({.key = "MY_FILE", .value = content, .is_file = true, .raw = true});
+  job_.steps[0].script = {"printf %s \"$MY_FILE\" > path.out", "cat \"$MY_FILE\" > copy.out"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  fs::path file = fs::path(dirs_.tmp_dir) / "MY_FILE";
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "path.out"), file.string());
+  EXPECT_EQ(read_file(file), content);
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "copy.out"), content);
+
+  RunResult c = run(StageKind::kCleanupFileVariables);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.tmp_dir) / "gitlab_runner_env"));
+  // The cleanup script exports the path but never rewrites the file.
+  EXPECT_EQ(script(StageKind::kCleanupFileVariables)->find("line1"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, PrepareScriptPrintsHostname) {
+  build();
+  RunResult r = run(StageKind::kPrepareScript);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output.rfind("Running on ", 0), 0u) << r.output;
+  EXPECT_EQ(r.output.find(" via "), std::string::npos);
+  runner_hostname_ = "runner-host$(touch X)";
+  RunResult v = run(StageKind::kPrepareScript);
+  EXPECT_NE(v.output.find(" via runner-host$(touch X)...\n"), std::string::npos) << v.output;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "X"));
+}
+
+TEST_F(ScriptFixture, ReleaseStepCommandsAreExpandedByTheRunner) {
+  job_.variables.push_back({.key = "TAG", .value = "v1"});
+  job_.steps = {Step{.name = "release", .script = {"echo release-$TAG-$$"}}};
+  build();
+  std::string s = script(StageKind::kUserStep, "release").value();
+  EXPECT_NE(s.find("echo release-v1-$"), std::string::npos);
+}
+
+// --- skip rules (§1.2) -------------------------------------------------------------------
+
+TEST_F(ScriptFixture, SkipRules) {
+  build();
+  EXPECT_TRUE(script(StageKind::kPrepareScript).has_value());
+  EXPECT_TRUE(script(StageKind::kGetSources).has_value());
+  EXPECT_TRUE(script(StageKind::kClearWorktree).has_value());
+  EXPECT_TRUE(script(StageKind::kCleanupFileVariables).has_value());
+  EXPECT_TRUE(script(StageKind::kUserStep, "script").has_value());
+  EXPECT_FALSE(script(StageKind::kUserStep, "release").has_value());
+  EXPECT_FALSE(script(StageKind::kAfterScript).has_value());
+  EXPECT_FALSE(script(StageKind::kRestoreCache).has_value());
+  EXPECT_FALSE(script(StageKind::kArchiveCache).has_value());
+  EXPECT_FALSE(script(StageKind::kArchiveCacheOnFailure).has_value());
+  EXPECT_FALSE(script(StageKind::kDownloadArtifacts).has_value());
+  EXPECT_FALSE(script(StageKind::kUploadArtifactsOnSuccess).has_value());
+  EXPECT_FALSE(script(StageKind::kUploadArtifactsOnFailure).has_value());
+
+  job_.steps.push_back(Step{.name = "after_script", .script = {}});
+  job_.caches = {CacheSpec{.key = "k"}};  // no paths, not untracked
+  job_.dependencies = {Dependency{.id = 1, .name = "build"}};  // no artifacts file
+  job_.artifacts = {ArtifactSpec{.name = "a"}};                // nothing to upload
+  build();
+  EXPECT_FALSE(script(StageKind::kAfterScript).has_value());
+  EXPECT_FALSE(script(StageKind::kRestoreCache).has_value());
+  EXPECT_FALSE(script(StageKind::kArchiveCache).has_value());
+  EXPECT_FALSE(script(StageKind::kDownloadArtifacts).has_value());
+  EXPECT_FALSE(script(StageKind::kUploadArtifactsOnSuccess).has_value());
+
+  job_.steps.back().script = {"echo after"};
+  job_.caches = {CacheSpec{.key = "k", .paths = {"vendor/"}, .when = "on_failure"}};
+  job_.dependencies[0].artifacts_filename = "artifacts.zip";
+  job_.artifacts = {ArtifactSpec{.name = "a", .untracked = true, .when = "on_failure"}};
+  build();
+  EXPECT_TRUE(script(StageKind::kAfterScript).has_value());
+  EXPECT_TRUE(script(StageKind::kRestoreCache).has_value());
+  EXPECT_FALSE(script(StageKind::kArchiveCache).has_value());
+  EXPECT_TRUE(script(StageKind::kArchiveCacheOnFailure).has_value());
+  EXPECT_TRUE(script(StageKind::kDownloadArtifacts).has_value());
+  EXPECT_FALSE(script(StageKind::kUploadArtifactsOnSuccess).has_value());
+  EXPECT_TRUE(script(StageKind::kUploadArtifactsOnFailure).has_value());
+
+  job_.artifacts[0].when = "always";
+  job_.caches[0].when = "always";
+  EXPECT_TRUE(script(StageKind::kUploadArtifactsOnSuccess).has_value());
+  EXPECT_TRUE(script(StageKind::kArchiveCache).has_value());
+  runner_url_.clear();
+  EXPECT_FALSE(script(StageKind::kUploadArtifactsOnSuccess).has_value());
+}
+
+TEST_F(ScriptFixture, UnknownSubmoduleStrategyIsAGenerationError) {
+  job_.variables.push_back({.key = "GIT_SUBMODULE_STRATEGY", .value = "sideways"});
+  build();
+  Result<std::optional<std::string>> s = generate_stage_script(StageKind::kGetSources, "", ctx());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "unknown GIT_SUBMODULE_STRATEGY");
+}
+
+TEST_F(ScriptFixture, HelperStagesCallTheHelperInsideTheGuard) {
+  helper_ = (tmp_.path() / "no-such-helper").string();
+  job_.artifacts = {ArtifactSpec{.paths = {"out/"}}};
+  job_.caches = {CacheSpec{.key = "$CI_JOB_NAME", .paths = {"vendor/"}}};
+  build();
+  std::string upload = script(StageKind::kUploadArtifactsOnSuccess).value();
+  EXPECT_TRUE(has_line(upload, " artifacts-uploader --url $'https://gitlab.example.com/' --token "
+                               "job-token-123 --id 77 --timeout 1h0m0s --response-header-timeout "
+                               "10m0s --path out/"))
+      << decode_body(upload);
+  RunResult u = run(StageKind::kUploadArtifactsOnSuccess);
+  EXPECT_EQ(u.exit_code, 0);
+  EXPECT_NE(u.output.find("\x1b[0;33mMissing " + helper_ +
+                          ". Uploading artifacts is disabled.\x1b[0;m\n"),
+            std::string::npos)
+      << u.output;
+  RunResult c = run(StageKind::kRestoreCache);
+  EXPECT_EQ(c.exit_code, 0);
+  EXPECT_NE(c.output.find("Missing " + helper_ + ". Extracting cache is disabled."),
+            std::string::npos)
+      << c.output;
+  // $CI_JOB_NAME is unknown here, so the key falls back to <job name>/<ref> (§5.2).
+  EXPECT_TRUE(has_line(script(StageKind::kRestoreCache).value(),
+                       " cache-extractor --file ../../../../../cache/grp/app/rspec/main/cache.zip "
+                       "--timeout 10"))
+      << decode_body(script(StageKind::kRestoreCache).value());
+}
+
+// --- get_sources (§4.3, §4.4) ------------------------------------------------------------
+
+TEST_F(ScriptFixture, CredentialsOnlyInInsteadOfNeverInOrigin) {
+  build();
+  std::string s = script(StageKind::kGetSources).value();
+  bool saw_instead_of = false;
+  bool saw_remote_add = false;
+  for (const std::string& line : body_lines(s)) {
+    if (line.find("git remote add origin") != std::string::npos ||
+        line.find("git remote set-url origin") != std::string::npos) {
+      saw_remote_add = true;
+      EXPECT_NE(line.find("'https://gitlab.example.com/grp/app.git'"), std::string::npos) << line;
+    }
+    if (line.find("job-token-123") == std::string::npos) continue;
+    if (line.find("export CI_JOB_TOKEN") != std::string::npos) continue;
+    EXPECT_NE(line.find(".insteadOf"), std::string::npos) << line;
+    saw_instead_of = true;
+  }
+  EXPECT_TRUE(saw_remote_add);
+  EXPECT_TRUE(saw_instead_of);
+  EXPECT_TRUE(has_line(s, "$'url.https://gitlab-ci-token:job-token-123@gitlab.example.com/grp/"
+                          "app.git.insteadOf' $'https://gitlab.example.com/grp/app.git' "
+                          "$'^https://gitlab\\\\.example\\\\.com/grp/app\\\\.git$'"))
+      << decode_body(s);
+  EXPECT_TRUE(has_line(s, "$'url.https://gitlab-ci-token:job-token-123@gitlab.example.com.insteadOf' "
+                          "$'https://gitlab.example.com' "));
+  EXPECT_TRUE(has_line(s, "echo $'url=https://gitlab.example.com\\nusername=gitlab-ci-token' | "
+                          "git credential reject || true"));
+}
+
+class GitSourcesTest : public ScriptFixture {
+ protected:
+  void SetUp() override {
+    ScriptFixture::SetUp();
+    if (std::system("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "git missing";
+    fs::path work = tmp_.path() / "work";
+    fs::create_directories(work);
+    sh("git init -q -b main . && echo hello > README && git add README && "
+       "git -c user.name=t -c user.email=t@t commit -q -m one && "
+       "git clone -q --bare . ../origin.git",
+       work);
+    sha_ = sh("git rev-parse HEAD", work);
+    while (!sha_.empty() && sha_.back() == '\n') sha_.pop_back();
+    job_.git_info.repo_url = "file://" + (tmp_.path() / "origin.git").string();
+    job_.git_info.sha = sha_;
+    job_.git_info.refspecs = {"+refs/heads/*:refs/remotes/origin/*"};
+    runner_url_.clear();
+  }
+  std::string sha_;
+};
+
+TEST_F(GitSourcesTest, CloneThenFetchFromLocalBareRepository) {
+  build();
+  RunResult clone = run(StageKind::kGetSources);
+  ASSERT_EQ(clone.exit_code, 0) << clone.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "README"), "hello\n");
+  EXPECT_NE(clone.output.find("\x1b[32;1mFetching changes...\x1b[0;m\n"), std::string::npos);
+  EXPECT_NE(clone.output.find("\x1b[32;1mCreated fresh repository.\x1b[0;m\n"), std::string::npos);
+  EXPECT_NE(clone.output.find("Checking out " + sha_.substr(0, 8) +
+                              " as detached HEAD (ref is main)..."),
+            std::string::npos)
+      << clone.output;
+  EXPECT_NE(clone.output.find("Skipping Git submodules setup"), std::string::npos);
+  EXPECT_EQ(sh("git remote get-url origin", dirs_.project_dir), job_.git_info.repo_url + "\n");
+  EXPECT_TRUE(fs::exists(fs::path(dirs_.tmp_dir) / ".gitlab-runner.ext.conf") ||
+              fs::exists(fs::path(dirs_.tmp_dir) / "git-template" / "config"));
+
+  write_file(fs::path(dirs_.project_dir) / "untracked.txt", "x");
+  job_.variables.push_back({.key = "GIT_STRATEGY", .value = "fetch"});
+  build();
+  RunResult fetch = run(StageKind::kGetSources);
+  ASSERT_EQ(fetch.exit_code, 0) << fetch.output;
+  EXPECT_EQ(fetch.output.find("Created fresh repository."), std::string::npos) << fetch.output;
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "untracked.txt"));  // git clean -ffdx
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "README"), "hello\n");
+}
+
+TEST_F(GitSourcesTest, NoneAndEmptyStrategies) {
+  job_.variables.push_back({.key = "GIT_STRATEGY", .value = "none"});
+  build();
+  RunResult none = run(StageKind::kGetSources);
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_NE(none.output.find("Skipping Git repository setup\x1b[0;m"), std::string::npos);
+  EXPECT_NE(none.output.find("Skipping Git checkout"), std::string::npos);
+  EXPECT_TRUE(fs::is_directory(dirs_.project_dir));
+
+  job_.variables.back().value = "empty";
+  build();
+  write_file(fs::path(dirs_.project_dir) / "old.txt", "x");
+  RunResult empty = run(StageKind::kGetSources);
+  ASSERT_EQ(empty.exit_code, 0) << empty.output;
+  EXPECT_NE(empty.output.find("creating an empty build directory"), std::string::npos);
+  EXPECT_EQ(dirs_.project_dir.substr(dirs_.project_dir.size() - 6), "-empty");
+  EXPECT_TRUE(fs::is_empty(dirs_.project_dir));
+}
+
+TEST_F(GitSourcesTest, ClearWorktreeRemovesEverything) {
+  build();
+  ASSERT_EQ(run(StageKind::kGetSources).exit_code, 0);
+  write_file(fs::path(dirs_.project_dir) / "junk", "x");
+  RunResult r = run(StageKind::kClearWorktree);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Deleting tracked and untracked files..."), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "README"));
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "junk"));
+}
+
+}  // namespace
+}  // namespace glr
