@@ -200,6 +200,101 @@ TEST_F(ScriptFixture, ReleaseStepCommandsAreExpandedByTheRunner) {
   EXPECT_NE(s.find("echo release-v1-$"), std::string::npos);
 }
 
+TEST_F(ScriptFixture, MultiLineCommandsBecomeCollapsedSectionsWithScriptSections) {
+  job_.variables.push_back({.key = "FF_SCRIPT_SECTIONS", .value = "true"});
+  job_.steps[0].script = {"echo a\necho '[b]'"};
+  build();
+  RunResult r = run(StageKind::kUserStep, "script");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string start = "section_start:";
+  ASSERT_EQ(r.output.rfind(start, 0), 0u) << r.output;
+  size_t colon = r.output.find(':', start.size());
+  std::string ts = r.output.substr(start.size(), colon - start.size());
+  EXPECT_FALSE(ts.empty());
+  EXPECT_EQ(r.output.substr(colon),
+            ":section_script_step_0[hide_duration=true,collapsed=true]\r\x1b[0K"
+            "\x1b[32;1m$ echo a\necho '[b]'\x1b[0;m\n"
+            "section_end:" + ts + ":section_script_step_0\r\x1b[0K\n"
+            "a\n[b]\n");
+
+  trace_sections_ = false;  // without payload trace_sections: the plain collapsed notice
+  RunResult plain = run(StageKind::kUserStep, "script");
+  EXPECT_EQ(plain.output, "\x1b[32;1m$ echo a # collapsed multi-line command\x1b[0;m\na\n[b]\n");
+}
+
+TEST_F(ScriptFixture, ExitCodeCheckAddsExplicitChecks) {
+  job_.variables.push_back({.key = "FF_ENABLE_BASH_EXIT_CODE_CHECK", .value = "true"});
+  job_.steps[0].script = {"echo one", "(exit 4)", "echo never"};
+  build();
+  std::string s = script(StageKind::kUserStep, "script").value();
+  EXPECT_TRUE(has_line(s, "_runner_exit_code=$?; if [ $_runner_exit_code -ne 0 ]; then exit "
+                          "$_runner_exit_code; fi"));
+  RunResult r = run_bash(s, tmp_.path());
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.output.find("never\n"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, PosixEscapesKeepValuesLiteral) {
+  const std::string nasty = "a'b \"c\" $(touch PWNED) `x` \\ ; & | \n end";
+  job_.variables.push_back({.key = "FF_POSIXLY_CORRECT_ESCAPES", .value = "true"});
+  job_.variables.push_back({.key = "NASTY", .value = nasty, .raw = true});
+  job_.steps[0].script = {"printf '%s' \"$NASTY\" > nasty.out"};
+  build();
+  std::string s = script(StageKind::kUserStep, "script").value();
+  EXPECT_EQ(s.find("eval $'"), std::string::npos);  // POSIX style, not ANSI-C
+  RunResult r = run_bash(s, tmp_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "nasty.out"), nasty);
+  EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "PWNED"));
+}
+
+TEST_F(ScriptFixture, GetSourcesHooksOrderAndSkipForNone) {
+  pre_get_sources_ = "echo config-pre";
+  post_get_sources_ = "echo config-post";
+  job_.hooks = {Hook{.name = "pre_get_sources_script", .script = {"echo hook-pre"}},
+                Hook{.name = "post_get_sources_script", .script = {"echo hook-post"}}};
+  build();
+  std::string body = decode_body(script(StageKind::kGetSources).value());
+  size_t a = body.find("\necho config-pre\n");
+  size_t b = body.find("\necho hook-pre\n");
+  size_t fetch = body.find("Fetching changes");
+  size_t c = body.find("\necho hook-post\n");
+  size_t d = body.find("\necho config-post\n");
+  ASSERT_NE(a, std::string::npos) << body;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, fetch);
+  EXPECT_LT(fetch, c);
+  EXPECT_LT(c, d);
+  EXPECT_NE(d, std::string::npos);
+
+  job_.variables.push_back({.key = "GIT_STRATEGY", .value = "none"});
+  build();
+  std::string none = decode_body(script(StageKind::kGetSources).value());
+  EXPECT_EQ(none.find("config-pre"), std::string::npos);
+  EXPECT_EQ(none.find("hook-post"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, SubmoduleCommandsForRecursiveStrategy) {
+  job_.variables.push_back({.key = "GIT_SUBMODULE_STRATEGY", .value = "recursive"});
+  job_.variables.push_back({.key = "GIT_SUBMODULE_DEPTH", .value = "3"});
+  job_.variables.push_back({.key = "GIT_SUBMODULE_PATHS", .value = "libs/a"});
+  build();
+  std::string s = script(StageKind::kGetSources).value();
+  EXPECT_TRUE(has_line(s, "Updating/initializing submodules recursively with git depth set to 3..."));
+  EXPECT_TRUE(has_line(s, "git submodule sync --recursive -- libs/a"));
+  EXPECT_TRUE(has_line(s, "if git -c \"include.path=$GLR_EXT_GIT_CONFIG_PATH\" submodule update "
+                          "--init --recursive --depth 3 -- libs/a ; then"));
+  EXPECT_TRUE(has_line(s, "git submodule foreach --recursive git clean -ffdx"));
+  EXPECT_TRUE(has_line(s, "Updating submodules failed. Retrying..."));
+
+  job_.variables.back().value = "libs/a :(exclude)";
+  build();
+  Result<std::optional<std::string>> bad = generate_stage_script(StageKind::kGetSources, "", ctx());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("GIT_SUBMODULE_PATHS: invalid submodule pathspec"),
+            std::string::npos);
+}
+
 // --- skip rules (§1.2) -------------------------------------------------------------------
 
 TEST_F(ScriptFixture, SkipRules) {

@@ -87,5 +87,29 @@ TEST_F(GitSourcesTest, ClearWorktreeRemovesEverything) {
   EXPECT_FALSE(fs::exists(fs::path(dirs_.project_dir) / "junk"));
 }
 
+TEST_F(GitSourcesTest, RecursiveSubmodulesAreCheckedOut) {
+  // git >= 2.38.1 refuses file:// submodules unless allowed; the scripts run with HOME=tmp.
+  write_file(tmp_.path() / ".gitconfig", "[protocol \"file\"]\n\tallow = always\n");
+  fs::path sub = tmp_.path() / "sub";
+  fs::create_directories(sub);
+  sh("git init -q -b main . && echo lib > LIB && git add LIB && "
+     "git -c user.name=t -c user.email=t@t commit -q -m lib && git clone -q --bare . ../sub.git",
+     sub);
+  fs::path work = tmp_.path() / "work";
+  sh("git -c protocol.file.allow=always submodule add -q \"file://" + (tmp_.path() / "sub.git").string() + "\" libs/sub && "
+     "git -c user.name=t -c user.email=t@t commit -q -m sub && git push -q ../origin.git main",
+     work);
+  sha_ = sh("git rev-parse HEAD", work);
+  while (!sha_.empty() && sha_.back() == '\n') sha_.pop_back();
+  job_.git_info.sha = sha_;
+  job_.variables.push_back({.key = "GIT_SUBMODULE_STRATEGY", .value = "recursive"});
+  build();
+  RunResult r = run(StageKind::kGetSources);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Updating/initializing submodules recursively..."), std::string::npos);
+  EXPECT_NE(r.output.find("\x1b[32;1mUpdated submodules\x1b[0;m"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "libs" / "sub" / "LIB"), "lib\n");
+}
+
 }  // namespace
 }  // namespace glr

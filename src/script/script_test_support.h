@@ -167,6 +167,10 @@ class ScriptFixture : public ::testing::Test {
     c.pre_build_script = pre_build_;
     c.post_build_script = post_build_;
     c.runner_hostname = runner_hostname_;
+    c.ff_script_sections = vars_.flags.get("FF_SCRIPT_SECTIONS");
+    c.trace_sections = trace_sections_;
+    c.pre_get_sources_script = pre_get_sources_;
+    c.post_get_sources_script = post_get_sources_;
     return c;
   }
 
@@ -194,6 +198,9 @@ class ScriptFixture : public ::testing::Test {
   std::string pre_build_;
   std::string post_build_;
   std::string runner_hostname_;
+  bool trace_sections_ = true;
+  std::string pre_get_sources_;
+  std::string post_get_sources_;
 };
 
 }  // namespace script_test
