@@ -31,8 +31,9 @@ struct TraceOptions {
 };
 
 namespace trace_internal {
+class PhraseIndex;
 class StreamChain;
-}
+}  // namespace trace_internal
 
 // Thread-safe (one mutex). Each StreamId has its own masking and line state; a secret
 // split between two streams is not masked (as upstream). Writes after finish() or after
@@ -75,6 +76,7 @@ class TraceBuffer final : public TraceSink {
   TraceOptions options_;
   std::vector<std::string> phrases_;   // Longest first.
   std::vector<std::string> prefixes_;  // effective_token_prefixes().
+  std::unique_ptr<trace_internal::PhraseIndex> phrase_index_;
   int64_t limit_;
 
   mutable std::mutex mu_;

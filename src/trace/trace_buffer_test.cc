@@ -591,6 +591,19 @@ std::string mask_naively(std::string text, const std::vector<std::string>& longe
   return text;
 }
 
+// A shorter phrase runs over the longer phrase's output, as in upstream's chain.
+TEST(TraceBuffer, ShorterPhraseSeesLongerPhraseReplacement) {
+  const std::vector<std::string> phrases = {"xyzwv", "a[MA"};
+  for (const std::string text : {"axyzwv", "a xyzwv"}) {
+    FakeClock clock;
+    TraceBuffer trace(plain(phrases), clock);
+    trace.write(kScriptStdout, text);
+    trace.finish();
+    EXPECT_EQ(all(trace), mask_naively(text, phrases));
+  }
+  EXPECT_EQ(mask_naively("axyzwv", phrases), "[MASKED]SKED]");
+}
+
 TEST(TraceBuffer, PhraseMaskingMatchesWholeTextReplacement) {
   std::mt19937 rng(7);
   const std::vector<std::string> fragments = {"a", "b", "c", "ab", "ba", "abc", "cab", " "};
