@@ -4,6 +4,7 @@
 #include "pipeline/ci_yaml.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -70,10 +71,15 @@ class Reporter {
   }
   const std::string& file() const { return file_; }
   std::vector<std::string>& warnings() { return warnings_; }
+  // Counts converted nodes; false once aliases expand past any sane file (a "YAML bomb").
+  bool count_node() { return ++nodes_ <= kMaxNodes; }
 
  private:
   std::string file_;
   std::vector<std::string> warnings_;
+  // Far above any real file: GitLab caps a file at 1 MB, i.e. ~250k one-word list items.
+  static constexpr size_t kMaxNodes = 250'000;
+  size_t nodes_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -108,6 +114,11 @@ Scalar plain_scalar(const std::string& raw) {
   static const std::regex kDec("^([-+]?)(0|[1-9][0-9_]*)$");
   static const std::regex kSexa("^([-+]?)([1-9][0-9_]*(:[0-5]?[0-9])+)$");
   static const std::regex kFloat("^[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?$");
+  // Fast path: most scalars are commands or names that no YAML 1.1 type can start like.
+  if (!raw.empty() && std::isalpha(static_cast<unsigned char>(raw[0])) &&
+      std::string_view("yYnNtTfFoO").find(raw[0]) == std::string_view::npos) {
+    return {.is_null = false, .text = raw};
+  }
   std::smatch m;
   if (std::regex_match(raw, kNull)) return {.is_null = true, .text = ""};
   if (std::regex_match(raw, kTrue)) return {.is_null = false, .text = "true"};
@@ -175,7 +186,9 @@ Result<ConfigValue> convert(const YAML::Node& node, Reporter& rep, int depth) {
   ConfigValue out;
   out.line = node.Mark().line + 1;
   out.column = node.Mark().column + 1;
-  if (depth > kMaxYamlDepth) return rep.error(out.line, "YAML nesting too deep");
+  if (depth > kMaxYamlDepth || !rep.count_node()) {
+    return rep.error(out.line, "YAML nesting too deep or too many nodes (recursive aliases?)");
+  }
   const std::string& tag = node.Tag();
   if (tag == "!reference") out.tag = tag;
   switch (node.Type()) {
@@ -1228,7 +1241,15 @@ Result<PipelineConfig> build_pipeline(ConfigValue root, Reporter& rep) {
       return rep.error(def->find(unknown[0])->line,
                        fmt::format("default config contains unknown keys: {}", join(unknown, ", ")));
     }
-    deep_merge(defaults, ConfigValue{.kind = Kind::kMapping, .keys = def->keys, .items = def->items});
+    // A default: entry replaces the deprecated global of the same name as a whole.
+    for (size_t k = 0; k < def->keys.size(); ++k) {
+      if (ConfigValue* global = defaults.find(def->keys[k])) {
+        *global = def->items[k];
+      } else {
+        defaults.keys.push_back(def->keys[k]);
+        defaults.items.push_back(def->items[k]);
+      }
+    }
   }
 
   ConfigValue preview{.kind = Kind::kMapping};

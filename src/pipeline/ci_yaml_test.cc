@@ -246,6 +246,25 @@ TEST(CiYaml, DeprecatedGlobalsActAsDefaults) {
   EXPECT_EQ(p.jobs.at(0).after_script, Strings{"echo a"});
 }
 
+TEST(CiYaml, DefaultEntryReplacesDeprecatedGlobalWhole) {
+  PipelineConfig p = parse_ok(
+      "cache: {key: g, paths: [a]}\ndefault: {cache: {paths: [b]}}\njob: {script: x}\n");
+  ASSERT_EQ(p.jobs.at(0).cache.size(), 1u);
+  EXPECT_TRUE(p.jobs[0].cache[0].key.is_null());
+  EXPECT_EQ(p.jobs[0].cache[0].paths, Strings{"b"});
+}
+
+TEST(CiYaml, AliasBombIsRejected) {
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += std::string(k ? ", " : "") + "*a" + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  std::string e = parse_error(yaml);
+  EXPECT_NE(e.find("too many nodes"), std::string::npos) << e;
+}
+
 TEST(CiYaml, HiddenJobsAreNotJobs) {
   PipelineConfig p = parse_ok(".hidden: [1, 2]\n.h2: {script: x}\njob: {script: x}\n");
   ASSERT_EQ(p.jobs.size(), 1u);
