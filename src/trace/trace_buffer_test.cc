@@ -103,6 +103,25 @@ TEST(TraceBuffer, MasksLongerPhrasesFirst) {
   EXPECT_EQ(all(trace), "[MASKED] [MASKED]\n");
 }
 
+TEST(TraceBuffer, MasksMoreThan64ValuesAndOneByteValues) {
+  std::vector<std::string> values{"Q"};
+  std::string text = "Q.";
+  std::string expected = "[MASKED].";
+  for (int i = 0; i < 70; ++i) {
+    values.push_back("val-" + std::to_string(1000 + i) + "-secret");
+    text += values.back() + ".";
+    expected += "[MASKED].";
+  }
+  for (size_t split = 0; split <= text.size(); split += 7) {
+    FakeClock clock;
+    TraceBuffer trace(plain(values), clock);
+    trace.write(kScriptStdout, text.substr(0, split));
+    trace.write(kScriptStdout, text.substr(split));
+    trace.finish();
+    ASSERT_EQ(all(trace), expected) << "split at " << split;
+  }
+}
+
 TEST(TraceBuffer, TrimsMaskedValuesAndDropsEmptyAndDuplicates) {
   FakeClock clock;
   TraceBuffer trace(plain({"  hunter2\n", "", "   ", "hunter2"}), clock);
