@@ -295,6 +295,20 @@ TEST_F(ScriptFixture, SubmoduleCommandsForRecursiveStrategy) {
             std::string::npos);
 }
 
+TEST_F(ScriptFixture, TokenlessModeKeepsTheTokenOutOfAllGitConfig) {
+  job_.variables.push_back({.key = "FF_GIT_URLS_WITHOUT_TOKENS", .value = "true"});
+  job_.variables.push_back({.key = "CI_JOB_TOKEN", .value = "job-token-123", .masked = true});
+  build();
+  std::string s = script(StageKind::kGetSources).value();
+  for (const std::string& line : body_lines(s)) {
+    if (line.find("job-token-123") != std::string::npos) {
+      EXPECT_EQ(line.rfind("export CI_JOB_TOKEN=", 0), 0u) << line;
+    }
+  }
+  EXPECT_TRUE(has_line(s, "credential.https://gitlab.example.com.helper"));
+  EXPECT_TRUE(has_line(s, "git remote add origin $'https://gitlab.example.com/grp/app.git'"));
+}
+
 // --- skip rules (§1.2) -------------------------------------------------------------------
 
 TEST_F(ScriptFixture, SkipRules) {

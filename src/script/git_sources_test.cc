@@ -111,5 +111,45 @@ TEST_F(GitSourcesTest, RecursiveSubmodulesAreCheckedOut) {
   EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "libs" / "sub" / "LIB"), "lib\n");
 }
 
+TEST_F(GitSourcesTest, DockerLikeSettingsRecreateConfigEveryTime) {
+  clean_git_config_ = true;
+  safe_directory_checkout_ = true;
+  shared_environment_ = false;
+  build();
+  RunResult first = run(StageKind::kGetSources);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  job_.variables.push_back({.key = "GIT_STRATEGY", .value = "fetch"});
+  build();
+  RunResult second = run(StageKind::kGetSources);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  // .git/config was deleted by the cleanup, so the remote is added afresh (§4.4 6b).
+  EXPECT_NE(second.output.find("Created fresh repository."), std::string::npos) << second.output;
+  EXPECT_NE(read_file(tmp_.path() / ".gitconfig").find(dirs_.project_dir), std::string::npos);
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "README"), "hello\n");
+}
+
+TEST_F(GitSourcesTest, NativeCloneFallsBackToFetchOnOlderGit) {
+  job_.variables.push_back({.key = "FF_USE_GIT_NATIVE_CLONE", .value = "true"});
+  build();
+  RunResult r = run(StageKind::kGetSources);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "README"), "hello\n");
+  bool native = r.output.find("Cloning repository for main...") != std::string::npos;
+  bool fetched = r.output.find("Fetching changes...") != std::string::npos;
+  EXPECT_NE(native, fetched) << r.output;
+}
+
+TEST_F(GitSourcesTest, TokenlessUrlsStillFetch) {
+  job_.variables.push_back({.key = "FF_GIT_URLS_WITHOUT_TOKENS", .value = "true"});
+  build();
+  std::string s = script(StageKind::kGetSources).value();
+  EXPECT_TRUE(has_line(s, "export GIT_CONFIG_GLOBAL="));
+  RunResult r = run_bash(s, tmp_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "README"), "hello\n");
+  EXPECT_NE(read_file(fs::path(dirs_.tmp_dir) / ".glr.gconf").find(".gitlab-runner.ext.conf"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace glr

@@ -170,6 +170,9 @@ class ScriptFixture : public ::testing::Test {
     c.ff_script_sections = vars_.flags.get("FF_SCRIPT_SECTIONS");
     c.trace_sections = trace_sections_;
     c.pre_get_sources_script = pre_get_sources_;
+    c.clean_git_config = clean_git_config_;
+    c.safe_directory_checkout = safe_directory_checkout_;
+    c.shared_environment = shared_environment_;
     c.post_get_sources_script = post_get_sources_;
     return c;
   }
@@ -201,6 +204,9 @@ class ScriptFixture : public ::testing::Test {
   bool trace_sections_ = true;
   std::string pre_get_sources_;
   std::string post_get_sources_;
+  bool clean_git_config_ = false;
+  bool safe_directory_checkout_ = false;
+  bool shared_environment_ = true;
 };
 
 }  // namespace script_test
