@@ -7,16 +7,14 @@ namespace glr {
 
 namespace {
 
-void line(TraceSink& sink, std::string_view before, std::string_view text,
-          std::string_view after) {
+void line(TraceSink& sink, std::string_view before, std::string_view text, std::string_view after) {
   std::string bytes;
   bytes.reserve(before.size() + text.size() + after.size());
   bytes.append(before).append(text).append(after);
   sink.write(kRunnerStream, bytes);
 }
 
-void marker(TraceSink& sink, std::string_view kind, std::string_view name,
-            int64_t unix_seconds) {
+void marker(TraceSink& sink, std::string_view kind, std::string_view name, int64_t unix_seconds) {
   std::string bytes(kind);
   bytes.append(":").append(std::to_string(unix_seconds)).append(":").append(name);
   bytes.append("\r").append(kAnsiClear);
@@ -25,9 +23,7 @@ void marker(TraceSink& sink, std::string_view kind, std::string_view name,
 
 }  // namespace
 
-void println(TraceSink& sink, std::string_view text) {
-  line(sink, kAnsiClear, text, "\x1b[0;m\n");
-}
+void println(TraceSink& sink, std::string_view text) { line(sink, kAnsiClear, text, "\x1b[0;m\n"); }
 
 void info(TraceSink& sink, std::string_view text) {
   line(sink, kAnsiBoldGreen, text, "\x1b[0;m\n");

@@ -181,8 +181,8 @@ using trace_internal::PhraseIndex;
 
 bool is_token_char(char c) {
   const unsigned char u = static_cast<unsigned char>(c);
-  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-         u == '-' || u == '.' || u == '_' || u == '=';
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '-' ||
+         u == '.' || u == '_' || u == '=';
 }
 
 // Keeps a known token prefix and replaces the token body ([A-Za-z0-9._=-]+) after it by
@@ -296,10 +296,10 @@ class TokenMasker final : public Filter {
   std::vector<std::string> prefixes_;  // Longest first.
   std::array<bool, 256> first_{};
   std::bitset<256 * 256> pair_{};  // (first byte, second byte) of some prefix.
-  std::string held_;    // A possible prefix at the end of the last write.
-  std::string joined_;  // held_ + the next write.
-  bool in_body_ = false;    // A whole prefix was seen (and emitted).
-  bool body_seen_ = false;  // At least one body byte was swallowed.
+  std::string held_;               // A possible prefix at the end of the last write.
+  std::string joined_;             // held_ + the next write.
+  bool in_body_ = false;           // A whole prefix was seen (and emitted).
+  bool body_seen_ = false;         // At least one body byte was swallowed.
 };
 
 // Where a masked URL parameter value ends: '?', '&', or a Unicode space or control
@@ -411,8 +411,8 @@ class UrlSanitizer final : public Filter {
   }
 
   bool is_sensitive() const {
-    static constexpr std::string_view kKeys[] = {"private_token",   "authenticity_token",
-                                                 "rss_token",       "x-amz-signature",
+    static constexpr std::string_view kKeys[] = {"private_token",    "authenticity_token",
+                                                 "rss_token",        "x-amz-signature",
                                                  "x-amz-credential", "x-amz-security-token"};
     for (std::string_view k : kKeys) {
       if (k.size() != key_len_) continue;
@@ -728,9 +728,9 @@ std::vector<std::string> effective_token_prefixes(bool mask_all_default_tokens,
                                                   const std::vector<std::string>& extra) {
   std::vector<std::string> prefixes{"glpat-"};
   if (mask_all_default_tokens) {
-    for (const char* p : {"gloas-", "gldt-", "glrt-", "glcbt-", "glrtr-", "glptt-", "glft-",
-                          "glimt-", "glagent-", "glsoat-", "glffct-", "_gitlab_session=",
-                          "gltok-"}) {
+    for (const char* p :
+         {"gloas-", "gldt-", "glrt-", "glcbt-", "glrtr-", "glptt-", "glft-", "glimt-", "glagent-",
+          "glsoat-", "glffct-", "_gitlab_session=", "gltok-"}) {
       prefixes.emplace_back(p);
     }
   }
@@ -758,8 +758,8 @@ TraceBuffer::TraceBuffer(TraceOptions options, const Clock& clock)
     return a.size() != b.size() ? a.size() > b.size() : a < b;
   });
   phrases_.erase(std::unique(phrases_.begin(), phrases_.end()), phrases_.end());
-  prefixes_ = effective_token_prefixes(options_.mask_all_default_tokens,
-                                       options_.token_prefixes_extra);
+  prefixes_ =
+      effective_token_prefixes(options_.mask_all_default_tokens, options_.token_prefixes_extra);
   phrase_index_ = std::make_unique<trace_internal::PhraseIndex>(phrases_);
   crc_ = static_cast<uint32_t>(::crc32(0L, Z_NULL, 0));
 }
@@ -770,7 +770,7 @@ trace_internal::StreamChain& TraceBuffer::chain_for(StreamId stream) {
   std::unique_ptr<trace_internal::StreamChain>& chain = chains_[stream_index(stream)];
   if (chain == nullptr) {
     chain = std::make_unique<trace_internal::StreamChain>(*phrase_index_, phrases_, prefixes_,
-                                                         options_, clock_, stream);
+                                                          options_, clock_, stream);
   }
   return *chain;
 }

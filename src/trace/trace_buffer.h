@@ -82,11 +82,11 @@ class TraceBuffer final : public TraceSink {
   mutable std::mutex mu_;
   // Indexed by number * 2 + is_stderr; created on first use. Guarded by mu_.
   std::array<std::unique_ptr<trace_internal::StreamChain>, 512> chains_{};
-  std::string log_;        // Guarded by mu_.
-  uint32_t crc_ = 0;       // Guarded by mu_.
-  bool truncated_ = false; // Guarded by mu_.
-  bool finished_ = false;  // Guarded by mu_.
-  std::string masked_;     // Per-write scratch. Guarded by mu_.
+  std::string log_;                                 // Guarded by mu_.
+  uint32_t crc_ = 0;                                // Guarded by mu_.
+  bool truncated_ = false;                          // Guarded by mu_.
+  bool finished_ = false;                           // Guarded by mu_.
+  std::string masked_;                              // Per-write scratch. Guarded by mu_.
   std::function<void(std::string_view)> observer_;  // Guarded by mu_.
 };
 

@@ -161,9 +161,10 @@ TEST(TraceBuffer, SecretSplitBetweenStreamsIsNotMasked) {
 
 TEST(TraceBuffer, MasksSecretAcrossInternalChunksOfALargeWrite) {
   FakeClock clock;
-  TraceBuffer trace(TraceOptions{.masked_values = {"S3cretVal"}, .timestamps = false,
-                                 .output_limit_bytes = 1 << 22},
-                    clock);
+  TraceBuffer trace(
+      TraceOptions{
+          .masked_values = {"S3cretVal"}, .timestamps = false, .output_limit_bytes = 1 << 22},
+      clock);
   std::string big(200 * 1024, 'x');
   big.replace(64 * 1024 - 4, 9, "S3cretVal");
   big.replace(128 * 1024 - 1, 9, "S3cretVal");
@@ -252,9 +253,13 @@ TEST(TraceBuffer, UrlValueEndsAtUnicodeSpaceOrControl) {
   FakeClock clock;
   TraceBuffer trace(plain(), clock);
   trace.write(kScriptStdout,
-              "?private_token=a\xC2\xA0" "b &private_token=c\xE2\x80\xA8" "d ?rss_token=\xC3\xA9x\n");
+              "?private_token=a\xC2\xA0"
+              "b &private_token=c\xE2\x80\xA8"
+              "d ?rss_token=\xC3\xA9x\n");
   EXPECT_EQ(all(trace),
-            "?private_token=[MASKED]\xC2\xA0" "b &private_token=[MASKED]\xE2\x80\xA8" "d "
+            "?private_token=[MASKED]\xC2\xA0"
+            "b &private_token=[MASKED]\xE2\x80\xA8"
+            "d "
             "?rss_token=[MASKED]\n");
 }
 
@@ -283,8 +288,9 @@ TEST(TraceBuffer, TimestampHeaderUsesStreamNumberInHexAndRollsSeconds) {
   clock.advance(61s + 7us);
   trace.write(StreamId{15, true}, "svc\n");
   trace.write(StreamId{0xab, false}, "x\n");
-  EXPECT_EQ(all(trace), "2025-08-21T09:56:03.000007Z 0fE svc\n"
-                        "2025-08-21T09:56:03.000007Z abO x\n");
+  EXPECT_EQ(all(trace),
+            "2025-08-21T09:56:03.000007Z 0fE svc\n"
+            "2025-08-21T09:56:03.000007Z abO x\n");
 }
 
 TEST(TraceBuffer, PartialLineIsCompletedByLaterWriteWithItsStartTime) {
@@ -327,8 +333,7 @@ TEST(TraceBuffer, StreamsKeepIndependentPartialLines) {
   trace.write(kScriptStdout, "abc");
   trace.write(kScriptStderr, "err\n");
   trace.write(kScriptStdout, "def\n");
-  EXPECT_EQ(all(trace),
-            header(kT0, "01E ") + "err\n" + header(kT0, "01O ") + "abcdef\n");
+  EXPECT_EQ(all(trace), header(kT0, "01E ") + "err\n" + header(kT0, "01O ") + "abcdef\n");
 }
 
 TEST(TraceBuffer, SectionMarkersWithTimestamps) {
@@ -340,14 +345,13 @@ TEST(TraceBuffer, SectionMarkersWithTimestamps) {
   section_end(trace, "step_script", 1755770104);
   info(trace, "Job succeeded");
   trace.finish();
-  EXPECT_EQ(all(trace),
-            header(kT0, "00O ") + "section_start:1755770102:step_script\r\x1b[0K\n" +
-                header(kT0, "00O+") +
-                "\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job "
-                "script\x1b[0;m\x1b[0;m\n" +
-                header(kT0, "01O ") + "hello\n" + header(kT0, "00O ") +
-                "section_end:1755770104:step_script\r\x1b[0K\n" + header(kT0, "00O+") +
-                "\x1b[32;1mJob succeeded\x1b[0;m\n");
+  EXPECT_EQ(all(trace), header(kT0, "00O ") + "section_start:1755770102:step_script\r\x1b[0K\n" +
+                            header(kT0, "00O+") +
+                            "\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job "
+                            "script\x1b[0;m\x1b[0;m\n" +
+                            header(kT0, "01O ") + "hello\n" + header(kT0, "00O ") +
+                            "section_end:1755770104:step_script\r\x1b[0K\n" + header(kT0, "00O+") +
+                            "\x1b[32;1mJob succeeded\x1b[0;m\n");
 }
 
 TEST(TraceBuffer, FinishEndsPartialLinesAndHeldSecretsWithTimestamps) {
@@ -419,7 +423,12 @@ TEST(TraceBuffer, DefaultLimitWhenZero) {
 TEST(TraceBuffer, ReplacesInvalidUtf8) {
   FakeClock clock;
   TraceBuffer trace(plain(), clock);
-  trace.write(kScriptStdout, "a\xFF" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82" "A");
+  trace.write(kScriptStdout,
+              "a\xFF"
+              "b\xC0\xAF"
+              "c\xED\xA0\x80"
+              "d\xE2\x82"
+              "A");
   trace.finish();
   const std::string r = "\xEF\xBF\xBD";
   EXPECT_EQ(all(trace), "a" + r + "b" + r + r + "c" + r + r + r + "d" + r + r + "A");
@@ -447,15 +456,14 @@ TEST(TraceBuffer, IncompleteSequenceAtCloseIsReplaced) {
 
 TEST(TraceBuffer, Crc32MatchesZlibOverStoredBytes) {
   FakeClock clock;
-  TraceBuffer trace(TraceOptions{.masked_values = {"S3cretVal"}, .output_limit_bytes = 200},
-                    clock);
+  TraceBuffer trace(TraceOptions{.masked_values = {"S3cretVal"}, .output_limit_bytes = 200}, clock);
   EXPECT_EQ(trace.checksum(), "crc32:00000000");
   trace.write(kScriptStdout, "hello S3cretVal \xFF\n");
   for (int i = 0; i < 10; ++i) trace.write(kScriptStderr, "some more output\n");
   trace.finish();
   const std::string stored = all(trace);
-  const uint32_t expected = static_cast<uint32_t>(::crc32(
-      0L, reinterpret_cast<const Bytef*>(stored.data()), static_cast<uInt>(stored.size())));
+  const uint32_t expected = static_cast<uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(stored.data()), static_cast<uInt>(stored.size())));
   EXPECT_TRUE(trace.truncated());
   EXPECT_EQ(trace.crc32(), expected);
   char buf[16];
@@ -484,8 +492,7 @@ TEST(TraceBuffer, ReadReturnsRequestedRanges) {
 
 TEST(TraceBuffer, ObserverSeesExactlyTheStoredBytesInOrder) {
   FakeClock clock;
-  TraceBuffer trace(TraceOptions{.masked_values = {"S3cretVal"}, .output_limit_bytes = 100},
-                    clock);
+  TraceBuffer trace(TraceOptions{.masked_values = {"S3cretVal"}, .output_limit_bytes = 100}, clock);
   std::string seen;
   int calls = 0;
   trace.set_observer([&](std::string_view bytes) {
@@ -582,9 +589,12 @@ std::string random_text(std::mt19937& rng, const std::vector<std::string>& fragm
 TEST(TraceBuffer, RandomSplitsGiveTheSameLogAsOneWrite) {
   std::mt19937 rng(42);
   const std::vector<std::string> fragments = {
-      "a", "b", "ab", "aab", "abab", "g", "gl", "glp", "glpat-", "glrt", "glrtr-", "x1.",
-      "_", "_gitlab_", "?", "&", "private_", "token", "=", " ", "\n", "\xE2", "\x82\xAC",
-      "\xFF", "&x-amz-signature=", "S3c", "S3cretVal"};
+      "a",      "b",        "ab",       "aab",      "abab",
+      "g",      "gl",       "glp",      "glpat-",   "glrt",
+      "glrtr-", "x1.",      "_",        "_gitlab_", "?",
+      "&",      "private_", "token",    "=",        " ",
+      "\n",     "\xE2",     "\x82\xAC", "\xFF",     "&x-amz-signature=",
+      "S3c",    "S3cretVal"};
   const TraceOptions options{.masked_values = {"abab", "aab", "S3cretVal"},
                              .token_prefixes_extra = {"ab-"}};
   for (int round = 0; round < 300; ++round) {
