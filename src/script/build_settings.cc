@@ -68,15 +68,11 @@ class Parser {
     return static_cast<int>(*i);
   }
 
-  int attempts(const std::string& key) {
-    int n = integer(key, 1);
-    if (n < kMinAttempts || n > kMaxAttempts) {
-      n = n < kMinAttempts ? kMinAttempts : kMaxAttempts;
-      warnings_.push_back(fmt::format(
-          "{}: number of attempts out of the range [{}, {}], clamping to: {}", key, kMinAttempts,
-          kMaxAttempts, n));
-    }
-    return n;
+  void clamp_attempts(const std::string& key, int& n) {
+    if (n >= kMinAttempts && n <= kMaxAttempts) return;
+    n = n < kMinAttempts ? kMinAttempts : kMaxAttempts;
+    warnings_.push_back(fmt::format("{}: number of attempts out of the range [{}, {}], clamping to: {}",
+                                    key, kMinAttempts, kMaxAttempts, n));
   }
 
   std::vector<std::string> flags(const std::string& key, std::vector<std::string> def) {
@@ -88,20 +84,21 @@ class Parser {
 
   // §1.5: empty, 0 or any problem keeps the default (nullopt).
   std::optional<std::chrono::seconds> timeout(const std::string& key,
-                                              std::chrono::seconds job_timeout) {
+                                              std::chrono::seconds job_timeout,
+                                              std::vector<std::string>& warnings) {
     std::string raw = value_of(vars_, key);
     if (trim(raw).empty()) return std::nullopt;
     std::optional<Nanoseconds> d = parse_go_duration(trim(raw));
     if (!d) {
-      warnings_.push_back(fmt::format("Ignoring malformed {} timeout: {}", key, raw));
+      warnings.push_back(fmt::format("Ignoring malformed {} timeout: {}", key, raw));
       return std::nullopt;
     }
     if (d->count() < 0) {
-      warnings_.push_back(fmt::format("Ignoring relative {} timeout: {}", key, raw));
+      warnings.push_back(fmt::format("Ignoring relative {} timeout: {}", key, raw));
       return std::nullopt;
     }
     if (*d > job_timeout) {
-      warnings_.push_back(fmt::format(
+      warnings.push_back(fmt::format(
           "{} timeout: {} is longer than job timeout. Setting to job timeout", key, raw));
       return std::nullopt;
     }
@@ -202,20 +199,21 @@ BuildSettings parse_build_settings(const Variables& vars, bool allow_git_fetch,
   }
   if (no_repo) s.submodule_strategy = SubmoduleStrategy::kNone;
 
+  // The official validation order (build_settings.go), which is the warning order.
   s.git_submodule_paths = split_fields(value_of(vars, "GIT_SUBMODULE_PATHS"));
   s.git_submodule_depth = p.integer("GIT_SUBMODULE_DEPTH", git_depth);
   s.git_clean_flags = p.flags("GIT_CLEAN_FLAGS", {"-ffdx"});
+  s.git_clone_extra_flags = p.flags("GIT_CLONE_EXTRA_FLAGS", {});
   s.git_fetch_extra_flags = p.flags("GIT_FETCH_EXTRA_FLAGS", {"--prune", "--quiet"});
   s.git_submodule_update_flags = split_fields(value_of(vars, "GIT_SUBMODULE_UPDATE_FLAGS"));
-  s.git_clone_extra_flags = p.flags("GIT_CLONE_EXTRA_FLAGS", {});
   s.git_lfs_skip_smudge = p.boolean("GIT_LFS_SKIP_SMUDGE", false);
   s.git_submodule_force_https = p.boolean("GIT_SUBMODULE_FORCE_HTTPS", false);
 
-  s.get_sources_attempts = p.attempts("GET_SOURCES_ATTEMPTS");
-  s.artifact_download_attempts = p.attempts("ARTIFACT_DOWNLOAD_ATTEMPTS");
-  s.restore_cache_attempts = p.attempts("RESTORE_CACHE_ATTEMPTS");
-  s.executor_job_section_attempts = p.attempts("EXECUTOR_JOB_SECTION_ATTEMPTS");
-  s.secrets_retrieval_attempts = p.attempts("SECRETS_RETRIEVAL_ATTEMPTS");
+  s.get_sources_attempts = p.integer("GET_SOURCES_ATTEMPTS", 1);
+  s.artifact_download_attempts = p.integer("ARTIFACT_DOWNLOAD_ATTEMPTS", 1);
+  s.restore_cache_attempts = p.integer("RESTORE_CACHE_ATTEMPTS", 1);
+  s.executor_job_section_attempts = p.integer("EXECUTOR_JOB_SECTION_ATTEMPTS", 1);
+  s.secrets_retrieval_attempts = p.integer("SECRETS_RETRIEVAL_ATTEMPTS", 1);
 
   s.after_script_ignore_errors = p.boolean("AFTER_SCRIPT_IGNORE_ERRORS", true);
   s.cache_request_timeout_minutes = p.integer("CACHE_REQUEST_TIMEOUT", 10);
@@ -229,8 +227,15 @@ BuildSettings parse_build_settings(const Variables& vars, bool allow_git_fetch,
     s.debug_services = false;
   }
 
-  s.script_timeout = p.timeout("RUNNER_SCRIPT_TIMEOUT", job_timeout);
-  s.after_script_timeout = p.timeout("RUNNER_AFTER_SCRIPT_TIMEOUT", job_timeout);
+  p.clamp_attempts("EXECUTOR_JOB_SECTION_ATTEMPTS", s.executor_job_section_attempts);
+  p.clamp_attempts("GET_SOURCES_ATTEMPTS", s.get_sources_attempts);
+  p.clamp_attempts("ARTIFACT_DOWNLOAD_ATTEMPTS", s.artifact_download_attempts);
+  p.clamp_attempts("RESTORE_CACHE_ATTEMPTS", s.restore_cache_attempts);
+  p.clamp_attempts("SECRETS_RETRIEVAL_ATTEMPTS", s.secrets_retrieval_attempts);
+
+  s.script_timeout = p.timeout("RUNNER_SCRIPT_TIMEOUT", job_timeout, s.timeout_warnings);
+  s.after_script_timeout =
+      p.timeout("RUNNER_AFTER_SCRIPT_TIMEOUT", job_timeout, s.timeout_warnings);
   s.warnings = std::move(p.warnings());
   return s;
 }

@@ -39,8 +39,12 @@ struct BuildSettings {
   bool debug_trace = false;
   bool debug_services = false;
   int cache_request_timeout_minutes = 10;
-  // Settings warnings (§2.7) without the "WARNING: " prefix, in the official order.
+  // Settings warnings (§2.7) without the "WARNING: " prefix, in the official order. The
+  // official job log prints these, then ResolvedFlags::warnings, joined by "\n" in one warning.
   std::vector<std::string> warnings{};
+  // RUNNER_SCRIPT_TIMEOUT / RUNNER_AFTER_SCRIPT_TIMEOUT problems (§1.5). The official runner
+  // logs each as its own warning line when the user steps start, not in the §2.7 block.
+  std::vector<std::string> timeout_warnings{};
   friend bool operator==(const BuildSettings&, const BuildSettings&) = default;
 };
 

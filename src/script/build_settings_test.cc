@@ -59,15 +59,21 @@ TEST(BuildSettings, BoolAndIntWarnings) {
                             "GET_SOURCES_ATTEMPTS: expected int got \"abc\", using default value: 1"}));
 }
 
-TEST(BuildSettings, AttemptsAreClamped) {
-  BuildSettings s = parse({{.key = "GET_SOURCES_ATTEMPTS", .value = "20"},
-                           {.key = "RESTORE_CACHE_ATTEMPTS", .value = "0"},
-                           {.key = "ARTIFACT_DOWNLOAD_ATTEMPTS", .value = "3"}});
+TEST(BuildSettings, AttemptsAreClampedAfterAllParseWarnings) {
+  BuildSettings s = parse({{.key = "RESTORE_CACHE_ATTEMPTS", .value = "0"},
+                           {.key = "GET_SOURCES_ATTEMPTS", .value = "20"},
+                           {.key = "ARTIFACT_DOWNLOAD_ATTEMPTS", .value = "3"},
+                           {.key = "EXECUTOR_JOB_SECTION_ATTEMPTS", .value = "-1"},
+                           {.key = "AFTER_SCRIPT_IGNORE_ERRORS", .value = "maybe"}});
   EXPECT_EQ(s.get_sources_attempts, 10);
   EXPECT_EQ(s.restore_cache_attempts, 1);
   EXPECT_EQ(s.artifact_download_attempts, 3);
+  EXPECT_EQ(s.executor_job_section_attempts, 1);
   EXPECT_EQ(s.warnings,
             (std::vector<std::string>{
+                "AFTER_SCRIPT_IGNORE_ERRORS: expected bool got \"maybe\", using default value: true",
+                "EXECUTOR_JOB_SECTION_ATTEMPTS: number of attempts out of the range [1, 10], "
+                "clamping to: 1",
                 "GET_SOURCES_ATTEMPTS: number of attempts out of the range [1, 10], clamping to: 10",
                 "RESTORE_CACHE_ATTEMPTS: number of attempts out of the range [1, 10], clamping to: 1"}));
 }
@@ -109,18 +115,20 @@ TEST(BuildSettings, ScriptTimeouts) {
   EXPECT_EQ(ok.script_timeout, std::optional<std::chrono::seconds>(900s));
   EXPECT_FALSE(ok.after_script_timeout.has_value());
   EXPECT_TRUE(ok.warnings.empty());
+  EXPECT_TRUE(ok.timeout_warnings.empty());
 
   BuildSettings zero = parse({{.key = "RUNNER_SCRIPT_TIMEOUT", .value = "0"}});
   EXPECT_FALSE(zero.script_timeout.has_value());
   EXPECT_TRUE(zero.warnings.empty());
 
-  EXPECT_EQ(parse({{.key = "RUNNER_SCRIPT_TIMEOUT", .value = "soon"}}).warnings,
+  EXPECT_EQ(parse({{.key = "RUNNER_SCRIPT_TIMEOUT", .value = "soon"}}).timeout_warnings,
             (std::vector<std::string>{"Ignoring malformed RUNNER_SCRIPT_TIMEOUT timeout: soon"}));
-  EXPECT_EQ(parse({{.key = "RUNNER_AFTER_SCRIPT_TIMEOUT", .value = "-5m"}}).warnings,
+  EXPECT_EQ(parse({{.key = "RUNNER_AFTER_SCRIPT_TIMEOUT", .value = "-5m"}}).timeout_warnings,
             (std::vector<std::string>{"Ignoring relative RUNNER_AFTER_SCRIPT_TIMEOUT timeout: -5m"}));
   BuildSettings longer = parse({{.key = "RUNNER_SCRIPT_TIMEOUT", .value = "2h"}});
   EXPECT_FALSE(longer.script_timeout.has_value());
-  EXPECT_EQ(longer.warnings,
+  EXPECT_TRUE(longer.warnings.empty());
+  EXPECT_EQ(longer.timeout_warnings,
             (std::vector<std::string>{
                 "RUNNER_SCRIPT_TIMEOUT timeout: 2h is longer than job timeout. Setting to job timeout"}));
 }

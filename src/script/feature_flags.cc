@@ -83,16 +83,16 @@ ResolvedFlags resolve_feature_flags(const std::map<std::string, bool>& config_fl
       if (std::optional<bool> parsed = parse_go_bool(v->value)) {
         value = *parsed;
       } else {
-        // The official runner resolves flags twice per job and so prints this line twice
-        // (§2.7); we keep both copies so the job log matches.
-        std::string warning =
-            std::string(def.name) + ": could not parse feature flag, expected bool, got " + v->value;
-        out.warnings.push_back(warning);
-        out.warnings.push_back(warning);
+        out.warnings.push_back(std::string(def.name) +
+                               ": could not parse feature flag, expected bool, got " + v->value);
       }
     }
     out.values[def.name] = value;
   }
+  // The official runner resolves the flags twice while building its settings and so lists
+  // every parse warning twice (§2.7): the whole block, then the whole block again.
+  size_t n = out.warnings.size();
+  for (size_t i = 0; i < n; ++i) out.warnings.push_back(out.warnings[i]);
   return out;
 }
 

@@ -21,7 +21,9 @@ const std::vector<FeatureFlagDef>& known_feature_flags();
 
 struct ResolvedFlags {
   std::map<std::string, bool> values{};  // one entry per known flag
-  std::vector<std::string> warnings{};   // "<FF>: could not parse feature flag, expected bool, got <v>"
+  // "<FF>: could not parse feature flag, expected bool, got <v>", definition order, and the
+  // whole block twice like the official runner. Officially printed AFTER BuildSettings::warnings.
+  std::vector<std::string> warnings{};
   // Resolved value; unknown names are false.
   bool get(const std::string& name) const;
   friend bool operator==(const ResolvedFlags&, const ResolvedFlags&) = default;
