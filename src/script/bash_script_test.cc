@@ -99,8 +99,9 @@ TEST_F(ScriptFixture, InvalidVariableNamesCannotInject) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_file(fs::path(dirs_.project_dir) / "good.out"), "ok");
   for (const fs::path& dir : {tmp_.path(), fs::path(dirs_.project_dir), fs::path(dirs_.tmp_dir)}) {
-    EXPECT_FALSE(fs::exists(dir / "PWNED")) << dir;
-    EXPECT_FALSE(fs::exists(dir / "PWNED2")) << dir;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+      EXPECT_EQ(e.path().filename().string().find("PWNED"), std::string::npos) << e.path();
+    }
   }
 }
 
