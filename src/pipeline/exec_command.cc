@@ -1,7 +1,8 @@
-// Glue of the local mode: PipelineConfig -> PipelineGraph -> LocalJobs -> LocalRunner, plus the
+// Glue of the local mode: PipelineConfig -> rules -> PipelineGraph -> LocalJobs -> LocalRunner, plus the
 // --list and --preview views.
 #include "pipeline/exec_command.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "pipeline/ci_yaml.h"
 #include "pipeline/local_job_spec.h"
 #include "pipeline/pipeline_graph.h"
+#include "pipeline/rules.h"
 #include "util/strings.h"
 
 namespace glr {
@@ -79,7 +81,19 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
     out << pipeline->merged_yaml;
     return 0;
   }
-  Result<PipelineGraph> graph = build_graph(*pipeline, options.jobs);
+  GitFacts git = read_git_facts(options.project_dir);
+  Variables predefined = predefined_variables(git, options.project_dir, options.file);
+  std::vector<std::string> removed;
+  Result<PipelineConfig> kept =
+      apply_rules(*pipeline, predefined, cli_variables, options.project_dir, &removed);
+  if (!kept) return report_error(err, kept.error().message);
+  for (const std::string& name : options.jobs) {
+    if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
+      return report_error(err, fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
+                                           options.file, name));
+    }
+  }
+  Result<PipelineGraph> graph = build_graph(*kept, options.jobs);
   if (!graph) return report_error(err, graph.error().message);
   if (options.list) {
     out << list_pipeline(*graph);
@@ -96,19 +110,18 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
     return 0;
   }
 
-  GitFacts git = read_git_facts(options.project_dir);
   if (!git.is_repo) {
     err << "glrunner: warning: " << options.project_dir.string() << ": " << git.note
         << "; CI_COMMIT_* variables use placeholder values\n";
   }
   LocalJobInputs inputs{.project_dir = options.project_dir,
-                        .predefined = predefined_variables(git, options.project_dir, options.file),
+                        .predefined = predefined,
                         .cli_variables = cli_variables};
   std::vector<LocalJob> jobs;
   for (size_t i = 0; i < graph->jobs.size(); ++i) {
-    const JobConfig* config = pipeline->find_job(graph->jobs[i].name);
+    const JobConfig* config = kept->find_job(graph->jobs[i].name);
     inputs.id = static_cast<int64_t>(i + 1);
-    Result<JobSpec> spec = build_local_job_spec(*pipeline, *config, inputs);
+    Result<JobSpec> spec = build_local_job_spec(*kept, *config, inputs);
     if (!spec) return report_error(err, spec.error().message);
     jobs.push_back(LocalJob{.name = config->name, .stage = config->stage, .spec = std::move(*spec)});
   }

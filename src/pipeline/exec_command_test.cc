@@ -140,5 +140,18 @@ TEST_F(RunExec, BlockingManualJobExitsTwo) {
   EXPECT_NE(out_.str().find("pipeline blocked"), std::string::npos);
 }
 
+TEST_F(RunExec, RulesDecideWhichJobsRun) {
+  write(
+      "build: {script: x}\n"
+      "mr: {script: x, rules: [{if: '$CI_PIPELINE_SOURCE == \"merge_request_event\"'}]}\n"
+      "local: {script: x, rules: [{if: '$GITLAB_CI == \"false\"'}]}\n");
+  EXPECT_EQ(run({}), 0);
+  EXPECT_EQ(launcher_.started(), (Strings{"build", "local"}));
+  EXPECT_EQ(run({.jobs = {"mr"}}), 1);
+  EXPECT_EQ(err_.str().find("glrunner: .gitlab-ci.yml: job mr is not in the pipeline"), 0u)
+      << err_.str();
+  EXPECT_EQ(run({.jobs = {"mr"}, .variables = {"CI_PIPELINE_SOURCE=merge_request_event"}}), 0);
+}
+
 }  // namespace
 }  // namespace glr
