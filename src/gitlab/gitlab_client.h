@@ -8,6 +8,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "model/job_spec.h"
 #include "model/secret.h"
@@ -40,6 +41,9 @@ struct JobRequestResult {
   bool retriable_response_seen = false;  // feeds adaptive request concurrency (§2.5)
   bool unhealthy = false;              // 403 or client error (§2.3)
   std::string message{};               // for the runner log
+  // Problems found in an otherwise parsed payload (unsupported executor_opts keys,
+  // `run` with `script` steps): the runner fails such a job (§2.3 step 2).
+  std::vector<std::string> payload_errors{};
 };
 
 struct OutputInfo {

@@ -35,6 +35,8 @@ struct HttpResponse {
   int status = 0;
   std::vector<HttpHeader> headers{};
   std::string body{};
+  int attempts = 1;             // requests sent, retries included (RetryingTransport)
+  bool retriable_seen = false;  // a retriable status was answered on the way (§0.3)
   // Case-insensitive header lookup; empty when absent.
   std::string header(std::string_view name) const;
 };

@@ -41,7 +41,7 @@ class FakeClock final : public Clock {
 
  private:
   mutable std::mutex mu_;
-  // 2026-08-21T10:15:02Z, a fixed start so logs are reproducible.
+  // 2025-08-21T09:55:02Z, a fixed start so logs are reproducible.
   std::chrono::system_clock::time_point wall_{std::chrono::seconds(1755770102)};
   std::chrono::steady_clock::time_point steady_{};
   std::vector<std::chrono::nanoseconds> sleeps_;  // Guarded by mu_.

@@ -1,0 +1,161 @@
+// Job payload parsing and request bodies (api spec §2.1, §3, §4.1).
+#include "gitlab/job_json.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace glr {
+namespace {
+
+// The shape of the spec's complete example payload (§3.16), trimmed of EE parts.
+constexpr const char* kPayload = R"({
+  "id": 9876543210, "token": "glcbt-64_k3Yx7Qm2nP4rT8vW1zA9", "allow_git_fetch": true,
+  "job_info": {"id": 9876543210, "name": "unit-tests", "stage": "test", "pipeline_id": 1234567,
+    "project_id": 4242, "project_name": "widget", "project_full_path": "acme/widget",
+    "user_id": 501, "time_in_queue_seconds": 2.5,
+    "project_jobs_running_on_instance_runners_count": "+Inf", "unknown_new_key": {"x": 1}},
+  "git_info": {"repo_url": "https://gitlab-ci-token:glcbt-64_k3Yx7Qm2nP4rT8vW1zA9@gitlab.example.com/acme/widget.git",
+    "ref": "main", "sha": "5f3e9a1b2c3d4e5f60718293a4b5c6d7e8f90a1b", "before_sha": "0000000000000000000000000000000000000000",
+    "ref_type": "branch", "refspecs": ["+refs/pipelines/1234567:refs/pipelines/1234567", "+refs/heads/main:refs/remotes/origin/main"],
+    "depth": 20, "protected": true},
+  "runner_info": {"timeout": 3600, "uuid": "abc"},
+  "variables": [
+    {"key": "CI_JOB_TOKEN", "value": "glcbt-64_k3Yx7Qm2nP4rT8vW1zA9", "public": false, "masked": true},
+    {"key": "CONFIG", "value": "a=1", "public": false, "file": true},
+    {"key": "RAW", "value": "$NOT_EXPANDED", "public": true, "raw": true},
+    {"key": "PLAIN", "value": "x", "public": true}],
+  "steps": [
+    {"name": "script", "script": ["make test"], "timeout": 3600, "when": "on_success", "allow_failure": false},
+    {"name": "after_script", "script": ["echo done"], "timeout": 3600, "when": "always", "allow_failure": true}],
+  "hooks": [{"name": "pre_get_sources_script", "script": ["echo pre"]}],
+  "image": {"name": "ruby:3.3", "entrypoint": [""], "executor_opts": {"docker": {"platform": "amd64", "user": 1000}}},
+  "services": [{"name": "postgres:16", "alias": "db, pg", "command": ["postgres"], "variables": [{"key": "POSTGRES_DB", "value": "x"}]}],
+  "artifacts": [{"name": "build-output", "untracked": false, "paths": ["dist/"], "when": "on_success", "expire_in": "1 week", "artifact_type": "archive", "artifact_format": "zip"}],
+  "cache": [{"key": "main-protected", "untracked": false, "policy": "pull-push", "paths": ["vendor/"], "when": "on_success", "fallback_keys": ["main"]}],
+  "credentials": [{"type": "registry", "url": "registry.example.com", "username": "gitlab-ci-token", "password": "pw"}],
+  "dependencies": [{"id": 1, "name": "build", "token": "t", "artifacts_file": {"filename": "artifacts.zip", "size": 123}}, {"id": 2, "name": "lint", "token": "t"}],
+  "features": {"trace_sections": true, "token_mask_prefixes": ["acme-"], "failure_reasons": ["script_failure", "unknown_failure"]},
+  "secrets": {"DEPLOY_KEY": {"vault": {}}},
+  "policy_options": {"execution_policy_job": false}
+})";
+
+TEST(JobJson, ParsesTheSpecExamplePayload) {
+  Result<ParsedJob> parsed = parse_job_payload(kPayload);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const JobSpec& j = parsed->job;
+  EXPECT_EQ(j.id, 9876543210);
+  EXPECT_EQ(j.token.value, "glcbt-64_k3Yx7Qm2nP4rT8vW1zA9");
+  EXPECT_TRUE(j.allow_git_fetch);
+  EXPECT_EQ(j.job_info.name, "unit-tests");
+  EXPECT_EQ(j.job_info.project_id, 4242);
+  EXPECT_DOUBLE_EQ(j.job_info.time_in_queue_seconds, 2.5);
+  EXPECT_EQ(j.git_info.depth, 20);
+  EXPECT_EQ(j.git_info.refspecs.size(), 2u);
+  EXPECT_EQ(j.git_info.is_protected, true);
+  EXPECT_EQ(j.runner_info.timeout, 3600);
+  ASSERT_EQ(j.variables.size(), 4u);
+  EXPECT_TRUE(j.variables[0].masked);
+  EXPECT_TRUE(j.variables[1].is_file);
+  EXPECT_FALSE(j.variables[1].masked);
+  EXPECT_TRUE(j.variables[2].raw);
+  ASSERT_EQ(j.steps.size(), 2u);
+  EXPECT_EQ(j.steps[1].when, StepWhen::kAlways);
+  EXPECT_TRUE(j.steps[1].allow_failure);
+  ASSERT_EQ(j.hooks.size(), 1u);
+  ASSERT_TRUE(j.image.has_value());
+  EXPECT_EQ(j.image->docker_platform, "amd64");
+  EXPECT_EQ(j.image->docker_user, "1000");
+  ASSERT_EQ(j.services.size(), 1u);
+  EXPECT_EQ(j.services[0].alias, "db, pg");
+  EXPECT_EQ(j.services[0].variables[0].key, "POSTGRES_DB");
+  EXPECT_EQ(j.artifacts[0].expire_in, "1 week");
+  EXPECT_EQ(j.caches[0].fallback_keys, std::vector<std::string>{"main"});
+  EXPECT_EQ(j.credentials[0].password.value, "pw");
+  EXPECT_EQ(j.dependencies[0].artifacts_filename, "artifacts.zip");
+  EXPECT_EQ(j.dependencies[1].artifacts_filename, "");
+  EXPECT_TRUE(j.features.trace_sections);
+  EXPECT_EQ(j.features.token_mask_prefixes, std::vector<std::string>{"acme-"});
+  EXPECT_TRUE(j.has_secrets);
+  EXPECT_TRUE(parsed->payload_errors.empty());
+}
+
+TEST(JobJson, NullAndMissingKeysAreZeroValues) {
+  Result<ParsedJob> parsed = parse_job_payload(
+      R"({"id": 5, "token": null, "git_info": null, "variables": [{"key": "A", "value": null}], "steps": null})");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->job.id, 5);
+  EXPECT_TRUE(parsed->job.token.empty());
+  EXPECT_EQ(parsed->job.variables[0].value, "");
+  EXPECT_FALSE(parsed->job.variables[0].is_public);
+  EXPECT_TRUE(parsed->job.steps.empty());
+  EXPECT_FALSE(parsed->job.image.has_value());
+}
+
+TEST(JobJson, WrongTypesNameTheField) {
+  Result<ParsedJob> r = parse_job_payload(R"({"id": 1, "steps": [{"name": "script", "script": "make"}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "job payload: steps[0].script: expected array of strings, got string");
+  r = parse_job_payload(R"({"id": "one"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "job payload: id: expected integer, got string");
+  r = parse_job_payload("{not json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "job payload: invalid JSON");
+}
+
+TEST(JobJson, UnknownExecutorOptsAreReportedForTheRunnerToFailTheJob) {
+  Result<ParsedJob> r = parse_job_payload(
+      R"({"id": 1, "image": {"name": "a", "executor_opts": {"docker": {"memory": "1g"}, "podman": {}}}})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload_errors, (std::vector<std::string>{"Unsupported executor_opts key: docker.memory",
+                                                         "Unsupported executor_opts key: podman"}));
+}
+
+TEST(JobJson, RequestBodyHasEveryFeatureAndOmitsEmptyKeys) {
+  RunnerCredentials runner{.url = "https://x/", .token = Secret{"glrt-abc"}, .system_id = "s_0123456789ab"};
+  RunnerInfoPayload info{.executor = "shell", .shell = "bash", .features = shell_executor_features()};
+  nlohmann::json j = nlohmann::json::parse(job_request_body(runner, info, ""));
+  EXPECT_EQ(j["token"], "glrt-abc");
+  EXPECT_EQ(j["system_id"], "s_0123456789ab");
+  EXPECT_FALSE(j.contains("last_update"));
+  EXPECT_EQ(j["info"]["name"], "gitlab-runner");
+  EXPECT_EQ(j["info"]["executor"], "shell");
+  EXPECT_EQ(j["info"]["config"], nlohmann::json({{"gpus", ""}}));
+  EXPECT_FALSE(j["info"].contains("labels"));
+  for (const char* key : {"variables", "image", "services", "artifacts", "cache", "fallback_cache_keys",
+                          "shared", "upload_multiple_artifacts", "upload_raw_artifacts", "session",
+                          "terminal", "refspecs", "masking", "proxy", "raw_variables",
+                          "artifacts_exclude", "multi_build_steps", "trace_reset", "trace_checksum",
+                          "trace_size", "vault_secrets", "cancelable", "return_exit_code",
+                          "service_variables", "service_multiple_aliases", "image_executor_opts",
+                          "service_executor_opts", "cancel_gracefully", "native_steps_integration",
+                          "two_phase_job_commit", "job_inputs"}) {
+    ASSERT_TRUE(j["info"]["features"].contains(key)) << key;
+    EXPECT_TRUE(j["info"]["features"][key].is_boolean()) << key;
+  }
+  j = nlohmann::json::parse(job_request_body(runner, info, "lu-1"));
+  EXPECT_EQ(j["last_update"], "lu-1");
+}
+
+TEST(JobJson, UpdateBodyAlwaysCarriesOutput) {
+  RunnerInfoPayload info;
+  UpdateJobRequest ack{.job_id = 1, .job_token = Secret{"t"}, .state = "running"};
+  nlohmann::json j = nlohmann::json::parse(update_job_body(info, ack));
+  EXPECT_EQ(j["output"], nlohmann::json::object());
+  EXPECT_FALSE(j.contains("exit_code"));
+  EXPECT_FALSE(j.contains("failure_reason"));
+  UpdateJobRequest fin{.job_id = 1, .job_token = Secret{"t"}, .state = "failed",
+                       .failure_reason = "script_failure", .exit_code = 2,
+                       .output = OutputInfo{"crc32:0000abcd", 18234}};
+  j = nlohmann::json::parse(update_job_body(info, fin));
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_EQ(j["failure_reason"], "script_failure");
+  EXPECT_EQ(j["exit_code"], 2);
+  EXPECT_EQ(j["checksum"], "crc32:0000abcd");
+  EXPECT_EQ(j["output"]["checksum"], "crc32:0000abcd");
+  EXPECT_EQ(j["output"]["bytesize"], 18234);
+  EXPECT_EQ(j["token"], "t");
+}
+
+}  // namespace
+}  // namespace glr
