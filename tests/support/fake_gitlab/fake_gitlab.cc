@@ -981,13 +981,18 @@ JobRecord FakeGitLab::job(int64_t id) const {
 
 bool FakeGitLab::wait_for(int64_t id, std::function<bool(const JobRecord&)> pred,
                           std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(impl_->mu);
-  auto current = [&] {
-    auto it = impl_->jobs.find(id);
-    return pred(it == impl_->jobs.end() ? JobRecord{} : it->second.record);
-  };
-  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->stopping || current(); }) &&
-         current();
+  // pred runs on a copy without the lock, so it may call back into this object or look at the
+  // file system; a change that lands while it runs is seen at the next recheck (25 ms at most).
+  constexpr std::chrono::milliseconds kRecheck{25};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred(job(id))) return true;
+    std::unique_lock lock(impl_->mu);
+    auto now = std::chrono::steady_clock::now();
+    if (impl_->stopping || now >= deadline) break;
+    impl_->changed.wait_until(lock, std::min(deadline, now + kRecheck));
+  }
+  return pred(job(id));
 }
 
 void FakeGitLab::cancel_job(int64_t id, bool graceful) {

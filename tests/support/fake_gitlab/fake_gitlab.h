@@ -109,7 +109,9 @@ class FakeGitLab {
   int64_t enqueue_job(std::string payload_json);
   std::string job_token(int64_t id) const;  // "" for an unknown id
   JobRecord job(int64_t id) const;          // default JobRecord for an unknown id
-  // Blocks until pred(job(id)) holds or `timeout` passes; returns the last pred value.
+  // Blocks until pred(job(id)) holds or `timeout` passes; returns the last pred value. pred runs
+  // without the server lock (it may call this object) and is rechecked on every job change and
+  // at least every 25 ms, so it may also depend on things outside the server (files).
   bool wait_for(int64_t id, std::function<bool(const JobRecord&)> pred,
                 std::chrono::milliseconds timeout) const;
 

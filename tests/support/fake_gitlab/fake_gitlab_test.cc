@@ -579,6 +579,41 @@ TEST_F(FakeGitLabGitTest, ClonesWithTheTokenOfARunningJob) {
   EXPECT_TRUE(saw_upload_pack);
 }
 
+// git gzips upload-pack requests over 1 KiB that fit its post buffer and streams bigger ones
+// chunked; 1500 distinct branch tips give a ~75 KB want list to exercise both.
+TEST_F(FakeGitLabGitTest, ClonesWithGzipAndChunkedRequestBodies) {
+  std::filesystem::path many = tmp_.path() / "srv" / "many";
+  ASSERT_EQ(git("init -q --bare " + many.string()), 0);
+  {
+    std::ofstream stream(tmp_.path() / "import");
+    for (int i = 0; i < 1500; ++i) {
+      std::string message = "c" + std::to_string(i);
+      stream << "commit refs/heads/b" << i << "\ncommitter t <t@example.com> 0 +0000\ndata "
+             << message.size() << "\n" << message << "\n\n";
+    }
+  }
+  ASSERT_EQ(git("-C " + many.string() + " fast-import --quiet < " + (tmp_.path() / "import").string()),
+            0);
+  gitlab_.add_git_repo("/group/many.git/", many);
+  int64_t id = start_job();
+  std::string url = "http://gitlab-ci-token:" + gitlab_.job_token(id) + "@127.0.0.1:" +
+                    std::to_string(gitlab_.port()) + "/group/many.git";
+  ASSERT_EQ(git("-c protocol.version=0 clone -q --bare " + url + " " + (tmp_.path() / "c1").string()),
+            0);
+  ASSERT_EQ(git("-c protocol.version=0 -c http.postBuffer=65520 clone -q --bare " + url + " " +
+                (tmp_.path() / "c2").string()),
+            0);
+  bool gzipped = false, chunked = false;
+  for (const RecordedRequest& r : gitlab_.requests()) {
+    if (r.target != "/group/many.git/git-upload-pack") continue;
+    gzipped = gzipped || r.header("Content-Encoding") == "gzip";
+    chunked = chunked || r.header("Transfer-Encoding") == "chunked";
+  }
+  EXPECT_TRUE(gzipped);
+  EXPECT_TRUE(chunked);
+  EXPECT_EQ(git("-C " + (tmp_.path() / "c2").string() + " rev-parse --verify -q b1499"), 0);
+}
+
 TEST_F(FakeGitLabGitTest, RefusesCloneWithoutAValidToken) {
   int64_t id = start_job();
   std::filesystem::path dest = tmp_.path() / "clone";
