@@ -1,6 +1,8 @@
 // Unit tests for the registry, the text exposition and the official runner families (spec §9.2).
 #include "metrics/metrics.h"
 
+#include "metrics/metrics_server.h"
+
 #include <sstream>
 #include <thread>
 
@@ -325,6 +327,26 @@ TEST(ProcessMetrics, ArePlausible) {
   EXPECT_GT(sample_value(text, "process_open_fds"), 2);  // at least stdin, stdout, stderr
   EXPECT_GT(sample_value(text, "process_max_fds"), 0);
   EXPECT_GT(sample_value(text, "process_start_time_seconds"), 1.6e9);  // after 2020
+}
+
+// Go net.SplitHostPort semantics plus the 9252 default of commands/multi.go listenAddress().
+TEST(ParseListenAddress, AcceptsOfficialForms) {
+  EXPECT_EQ(*parse_listen_address(":9252"), (ListenAddress{.host = "", .port = 9252}));
+  EXPECT_EQ(*parse_listen_address("0.0.0.0:9000"), (ListenAddress{.host = "0.0.0.0", .port = 9000}));
+  EXPECT_EQ(*parse_listen_address("localhost"), (ListenAddress{.host = "localhost", .port = 9252}));
+  EXPECT_EQ(*parse_listen_address("127.0.0.1"), (ListenAddress{.host = "127.0.0.1", .port = 9252}));
+  EXPECT_EQ(*parse_listen_address("[::1]:9253"), (ListenAddress{.host = "::1", .port = 9253}));
+  EXPECT_EQ(*parse_listen_address("[::1]"), (ListenAddress{.host = "::1", .port = 9252}));
+  EXPECT_EQ(*parse_listen_address("[::]:0"), (ListenAddress{.host = "::", .port = 0}));
+}
+
+TEST(ParseListenAddress, RejectsWhatGoRejects) {
+  for (const char* bad : {"", "::1", "host:", "host:http", "host:70000", "[::1", "[::1]x",
+                          "a:b:c", "host:-1"}) {
+    Result<ListenAddress> parsed = parse_listen_address(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().kind, ErrorKind::kInvalidInput) << bad;
+  }
 }
 
 }  // namespace
