@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "config/runner_config.h"
+#include "config/toml_text.h"
 #include "util/duration.h"
 #include "util/strings.h"
 
@@ -238,16 +239,9 @@ Result<> read_custom_build_dir(const Ctx& ctx, const toml::node& n, const std::s
   return {};
 }
 
-// Re-serialises one table with toml++'s formatter; keys are relative to the table and
-// sorted by name. An inline table (`labels = { a = "b" }`) is written as a section body
-// too, so every kept text has the same shape.
-std::string table_text(const toml::table& t) {
-  toml::table copy = t;
-  copy.is_inline(false);
-  std::ostringstream os;
-  os << toml::toml_formatter(copy);
-  return os.str();
-}
+// Kept sections use the text convention shared with the writer (toml_text.h).
+using config_internal::table_text;
+using config_internal::value_text;
 
 using RunnerField =
     std::function<Result<>(const Ctx&, const toml::node&, const std::string&, RunnerSettings&)>;
@@ -374,6 +368,7 @@ Result<RunnerSettings> read_runner(const Ctx& ctx, const toml::table& t, const s
       if (Result<> res = field->second(ctx, *node, path, r); !res) return fail(res.error());
     } else if (!is_section) {
       unknown.push_back(path);
+      if (!node->is_table()) r.unknown_values.emplace_back(key, value_text(*node));
     }
     if (const toml::table* sub = node->as_table()) {
       r.sections.push_back(key);
@@ -431,6 +426,7 @@ Result<GlobalConfig> read_global(const Ctx& ctx, const toml::table& root, const 
       if (!n.is_table()) return type_error(ctx, n, key, "table");
     } else {
       c.unknown_keys.push_back(key);
+      if (!n.is_table()) c.unknown_values.emplace_back(key, value_text(n));
     }
     if (!res) return fail(res.error());
     if (const toml::table* sub = n.as_table()) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/secret.h"
@@ -65,6 +66,10 @@ struct RunnerSettings {
   bool use_slot_cgroups = false;
   std::string slot_cgroup_template{};
   std::string step_runner_image{};
+  // Values of this entry's unknown non-table keys, in file order, as TOML literals
+  // ("foo" -> "\"bar\"", "n" -> "3"), so a load -> save round trip keeps them.
+  std::vector<std::pair<std::string, std::string>> unknown_values{};
+  friend bool operator==(const RunnerSettings&, const RunnerSettings&) = default;
 };
 
 struct GlobalConfig {
@@ -87,6 +92,9 @@ struct GlobalConfig {
   // "runners[1].bar"): ignored at run time, reported by a future `lint`. Keys inside
   // sections (e.g. [runners.docker]) are not checked here; their owners parse raw_sections.
   std::vector<std::string> unknown_keys{};
+  // Values of the unknown non-table global keys, as in RunnerSettings::unknown_values.
+  std::vector<std::pair<std::string, std::string>> unknown_values{};
+  friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };
 
 // Looks up an environment variable for $VAR expansion; nullopt when unset.
