@@ -4,6 +4,7 @@
 #include "metrics/metrics.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "util/strings.h"
 #include "util/version.h"
@@ -154,12 +153,10 @@ std::string render_text(std::vector<FamilySnapshot> families) {
       for (size_t i = 0; i < family.bucket_bounds.size(); ++i) {
         if (i < series.bucket_counts.size()) cumulative += series.bucket_counts[i];
         std::string le = format_metric_value(family.bucket_bounds[i]);
-        append_sample(out, family.name, "_bucket", series.labels, &le,
-                      std::to_string(cumulative));
+        append_sample(out, family.name, "_bucket", series.labels, &le, std::to_string(cumulative));
       }
       std::string inf = "+Inf";
-      append_sample(out, family.name, "_bucket", series.labels, &inf,
-                    std::to_string(series.count));
+      append_sample(out, family.name, "_bucket", series.labels, &inf, std::to_string(series.count));
       append_sample(out, family.name, "_sum", series.labels, nullptr,
                     format_metric_value(series.sum));
       append_sample(out, family.name, "_count", series.labels, nullptr,
@@ -341,7 +338,8 @@ std::vector<FamilySnapshot> collect_process_metrics() {
 
   std::ifstream stat_file("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-  // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
+  // The command name (field 2) may contain spaces and parentheses; fields resume after the last
+  // ')'.
   size_t close = stat.rfind(')');
   if (close != std::string::npos && ticks > 0) {
     std::vector<std::string> f = split_fields(std::string_view(stat).substr(close + 1));
@@ -350,8 +348,9 @@ std::vector<FamilySnapshot> collect_process_metrics() {
       if (n - 3 >= f.size()) return 0;
       return std::strtod(f[n - 3].c_str(), nullptr);
     };
-    out.push_back(single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                         MetricType::kCounter, (field(14) + field(15)) / ticks));
+    out.push_back(single("process_cpu_seconds_total",
+                         "Total user and system CPU time spent in seconds.", MetricType::kCounter,
+                         (field(14) + field(15)) / ticks));
     out.push_back(single("process_start_time_seconds",
                          "Start time of the process since unix epoch in seconds.",
                          MetricType::kGauge, boot_time() + field(22) / ticks));
@@ -434,15 +433,16 @@ RunnerMetrics::RunnerMetrics(BuildInfo build) {
       "A metric with a constant '1' value labeled by different build stats fields.",
       {"name", "version", "revision", "branch", "go_version", "built_at", "os", "architecture"});
   version.set({build.name, build.version.empty() ? compat_version() : build.version,
-               build.revision.empty() ? revision() : build.revision, build.branch,
-               build.go_version, build.built_at, build.os.empty() ? platform() : build.os,
+               build.revision.empty() ? revision() : build.revision, build.branch, build.go_version,
+               build.built_at, build.os.empty() ? platform() : build.os,
                build.architecture.empty() ? architecture() : build.architecture},
               1);
 
   concurrent_ = &r.gauge("gitlab_runner_concurrent", "The current value of concurrent setting");
   concurrent_->touch({});
 
-  jobs_total_ = &r.counter("gitlab_runner_jobs_total", "Total number of handled jobs", kRunnerLabels);
+  jobs_total_ =
+      &r.counter("gitlab_runner_jobs_total", "Total number of handled jobs", kRunnerLabels);
   failed_jobs_ = &r.counter("gitlab_runner_failed_jobs_total", "Total number of failed jobs",
                             {"runner", "runner_name", "failure_reason", "mode"});
   job_duration_ = &r.histogram("gitlab_runner_job_duration_seconds", "Histogram of job durations",
@@ -452,14 +452,15 @@ RunnerMetrics::RunnerMetrics(BuildInfo build) {
                                  "A histogram representing job queue duration.",
                                  {1, 3, 10, 30, 60, 120, 300, 900, 1800, 3600},
                                  {"runner", "runner_name", "system_id", "project_jobs_running"});
-  queue_size_ = &r.gauge("gitlab_runner_job_queue_size",
-                         "A gauge representing the size of the queue for the runner", kRunnerLabels);
+  queue_size_ =
+      &r.gauge("gitlab_runner_job_queue_size",
+               "A gauge representing the size of the queue for the runner", kRunnerLabels);
   queue_depth_ =
       &r.gauge("gitlab_runner_job_queue_depth",
                "A gauge representing the search depth in the queue for the runner", kRunnerLabels);
-  queuing_exceeded_ =
-      &r.counter("gitlab_runner_acceptable_job_queuing_duration_exceeded_total",
-                 "Counts how often jobs exceed the configured queuing time threshold", kRunnerLabels);
+  queuing_exceeded_ = &r.counter(
+      "gitlab_runner_acceptable_job_queuing_duration_exceeded_total",
+      "Counts how often jobs exceed the configured queuing time threshold", kRunnerLabels);
   execution_mode_ = &r.counter("gitlab_runner_job_execution_mode_total",
                                "Total number of jobs grouped by execution mode and executor",
                                {"mode", "executor"});
@@ -467,21 +468,22 @@ RunnerMetrics::RunnerMetrics(BuildInfo build) {
   worker_slots_ =
       &r.gauge("gitlab_runner_worker_slots_number", "Current number of runner worker slots");
   worker_slots_->touch({});
-  slot_operations_ = &r.counter(
-      "gitlab_runner_worker_slot_operations_total",
-      "Total number of runner workers slot operations (starting and stopping slots)", {"operation"});
-  feeds_ = &r.counter("gitlab_runner_worker_feeds_total",
-                      "Total number of times that runner worker is fed to the main loop",
-                      kRunnerLabels);
-  feed_failures_ = &r.counter("gitlab_runner_worker_feed_failures_total",
-                              "Total number of times that runner worker feeding have failed",
-                              kRunnerLabels);
+  slot_operations_ =
+      &r.counter("gitlab_runner_worker_slot_operations_total",
+                 "Total number of runner workers slot operations (starting and stopping slots)",
+                 {"operation"});
+  feeds_ =
+      &r.counter("gitlab_runner_worker_feeds_total",
+                 "Total number of times that runner worker is fed to the main loop", kRunnerLabels);
+  feed_failures_ =
+      &r.counter("gitlab_runner_worker_feed_failures_total",
+                 "Total number of times that runner worker feeding have failed", kRunnerLabels);
   processing_failures_ = &r.counter("gitlab_runner_worker_processing_failures_total",
                                     "Total number of failures when processing runner worker",
                                     {"failure_type", "runner", "runner_name", "system_id"});
-  health_failures_ = &r.counter("gitlab_runner_worker_health_check_failures_total",
-                                "Total number of runner worker health check failures",
-                                kRunnerLabels);
+  health_failures_ =
+      &r.counter("gitlab_runner_worker_health_check_failures_total",
+                 "Total number of runner worker health check failures", kRunnerLabels);
 
   api_statuses_ = &r.counter(
       "gitlab_runner_api_request_statuses_total",
@@ -504,17 +506,18 @@ RunnerMetrics::RunnerMetrics(BuildInfo build) {
   errors_ = &r.counter("gitlab_runner_errors_total", "The number of caught errors.", {"level"});
   for (const char* level : kErrorLevels) errors_->touch({level});
 
-  config_loading_errors_ = &r.counter(
-      "gitlab_runner_configuration_loading_error_total",
-      "Total number of times the configuration file was not loaded by Runner process due to errors");
+  config_loading_errors_ = &r.counter("gitlab_runner_configuration_loading_error_total",
+                                      "Total number of times the configuration file was not loaded "
+                                      "by Runner process due to errors");
   config_loaded_ =
       &r.counter("gitlab_runner_configuration_loaded_total",
                  "Total number of times the configuration file was loaded by Runner process");
   config_saving_errors_ = &r.counter(
       "gitlab_runner_configuration_saving_error_total",
       "Total number of times the configuration file was not saved by Runner process due to errors");
-  config_saved_ = &r.counter("gitlab_runner_configuration_saved_total",
-                             "Total number of times the configuration file was saved by Runner process");
+  config_saved_ =
+      &r.counter("gitlab_runner_configuration_saved_total",
+                 "Total number of times the configuration file was saved by Runner process");
   for (MetricFamily* f :
        {config_loading_errors_, config_loaded_, config_saving_errors_, config_saved_}) {
     f->touch({});
@@ -545,7 +548,9 @@ void RunnerMetrics::set_runners(std::vector<RunnerEntry> runners) {
   runners_ = std::move(runners);
 }
 
-void RunnerMetrics::config_loaded(bool ok) { (ok ? config_loaded_ : config_loading_errors_)->add({}); }
+void RunnerMetrics::config_loaded(bool ok) {
+  (ok ? config_loaded_ : config_loading_errors_)->add({});
+}
 void RunnerMetrics::config_saved(bool ok) { (ok ? config_saved_ : config_saving_errors_)->add({}); }
 
 void RunnerMetrics::job_started(int64_t job_id, const RunnerIdentity& runner) {
@@ -573,9 +578,9 @@ void RunnerMetrics::job_finished(int64_t job_id, std::string_view mode, double d
     runner = it->second.runner;
     jobs_.erase(it);
   }
-  job_duration_->observe(
-      {runner.runner, runner.runner_name, runner.system_id, std::string(mode.empty() ? "unknown" : mode)},
-      duration_seconds);
+  job_duration_->observe({runner.runner, runner.runner_name, runner.system_id,
+                          std::string(mode.empty() ? "unknown" : mode)},
+                         duration_seconds);
 }
 
 void RunnerMetrics::job_failed(const RunnerIdentity& runner, std::string_view failure_reason,
@@ -656,8 +661,8 @@ void RunnerMetrics::worker_health_check_failed(const RunnerIdentity& runner) {
   health_failures_->add(runner_values(runner));
 }
 
-void RunnerMetrics::api_request(const RunnerIdentity& runner, std::string_view endpoint,
-                                int status, std::string_view method, double duration_seconds) {
+void RunnerMetrics::api_request(const RunnerIdentity& runner, std::string_view endpoint, int status,
+                                std::string_view method, double duration_seconds) {
   std::string m = to_lower(method);
   std::string ep(endpoint);
   api_statuses_->add({runner.runner, runner.system_id, ep, std::to_string(status), m});
@@ -691,9 +696,10 @@ std::vector<FamilySnapshot> RunnerMetrics::collect_runner_state() const {
   FamilySnapshot requests{.name = "gitlab_runner_request_concurrency",
                           .help = "The current number of concurrent requests for a new job",
                           .type = MetricType::kGauge};
-  FamilySnapshot exceeded{.name = "gitlab_runner_request_concurrency_exceeded_total",
-                          .help = "Count of excess requests above the configured request_concurrency limit",
-                          .type = MetricType::kCounter};
+  FamilySnapshot exceeded{
+      .name = "gitlab_runner_request_concurrency_exceeded_total",
+      .help = "Count of excess requests above the configured request_concurrency limit",
+      .type = MetricType::kCounter};
   FamilySnapshot hard{.name = "gitlab_runner_request_concurrency_hard_limit",
                       .help = "Configured request_concurrency limit",
                       .type = MetricType::kGauge};
@@ -717,9 +723,10 @@ std::vector<FamilySnapshot> RunnerMetrics::collect_runner_state() const {
   for (const RunnerEntry& entry : runners_) {
     const RunnerIdentity& id = entry.identity;
     counts[{id.runner, id.runner_name, id.system_id, "idle", "idle", "idle"}] += 0;
-    limit.series.push_back(SeriesSnapshot{
-        .labels = {{"runner", id.runner}, {"runner_name", id.runner_name}, {"system_id", id.system_id}},
-        .value = static_cast<double>(entry.limit)});
+    limit.series.push_back(SeriesSnapshot{.labels = {{"runner", id.runner},
+                                                     {"runner_name", id.runner_name},
+                                                     {"system_id", id.system_id}},
+                                          .value = static_cast<double>(entry.limit)});
   }
   for (const auto& [job_id, job] : jobs_) {
     counts[{job.runner.runner, job.runner.runner_name, job.runner.system_id, job.state, job.stage,
@@ -737,14 +744,16 @@ std::vector<FamilySnapshot> RunnerMetrics::collect_runner_state() const {
   for (const auto& [runner, c] : concurrency_) {
     std::vector<std::pair<std::string, std::string>> labels = {{"runner", runner},
                                                                {"system_id", c.system_id}};
-    requests.series.push_back(SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.in_flight)});
-    exceeded.series.push_back(SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.exceeded)});
+    requests.series.push_back(
+        SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.in_flight)});
+    exceeded.series.push_back(
+        SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.exceeded)});
     hard.series.push_back(SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.hard)});
     adaptive.series.push_back(SeriesSnapshot{.labels = labels, .value = c.adaptive});
     used.series.push_back(SeriesSnapshot{.labels = labels, .value = static_cast<double>(c.used)});
   }
-  return {std::move(process_state), std::move(jobs), std::move(limit), std::move(requests), std::move(exceeded),
-          std::move(hard), std::move(adaptive), std::move(used)};
+  return {std::move(process_state), std::move(jobs), std::move(limit),    std::move(requests),
+          std::move(exceeded),      std::move(hard), std::move(adaptive), std::move(used)};
 }
 
 }  // namespace glr

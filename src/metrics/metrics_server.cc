@@ -2,21 +2,21 @@
 // per-connection timer, so garbage, slow or half-open clients can't block a scrape or stop().
 #include "metrics/metrics_server.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include "util/strings.h"
 
@@ -114,8 +114,7 @@ namespace {
 // step runs on the connection's strand under a deadline.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Router& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Router& server) : stream_(std::move(socket)), server_(server) {}
 
   void start() {
     net::dispatch(stream_.get_executor(),
@@ -199,8 +198,7 @@ void MetricsServer::Impl::accept() {
   });
 }
 
-http::response<http::string_body> Router::handle(
-    const http::request<http::string_body>& req) {
+http::response<http::string_body> Router::handle(const http::request<http::string_body>& req) {
   http::response<http::string_body> res;
   res.version(req.version());
   res.keep_alive(req.keep_alive());
@@ -290,9 +288,8 @@ Result<> MetricsServer::start(std::string_view listen_address) {
                   tcp::endpoint(net::ip::address_v4::any(), address->port)};
   } else {
     tcp::resolver resolver(*ioc);
-    tcp::resolver::results_type results =
-        resolver.resolve(address->host, std::to_string(address->port),
-                         tcp::resolver::numeric_service, ec);
+    tcp::resolver::results_type results = resolver.resolve(
+        address->host, std::to_string(address->port), tcp::resolver::numeric_service, ec);
     if (ec) {
       return fail(ErrorKind::kUnavailable,
                   fmt::format("listen address {}: {}", listen_address, ec.message()));

@@ -30,8 +30,8 @@ Result<ListenAddress> parse_listen_address(std::string_view address);
 // What the endpoints serve. Each callback may run on any server thread and must be thread-safe;
 // an empty callback serves an empty body.
 struct MetricsServerHandlers {
-  std::function<std::string()> metrics{};                  // /metrics: exposition text
-  std::function<std::vector<std::string>()> jobs_list{};   // /debug/jobs/list: lines, no '\n'
+  std::function<std::string()> metrics{};                 // /metrics: exposition text
+  std::function<std::vector<std::string>()> jobs_list{};  // /debug/jobs/list: lines, no '\n'
   std::function<std::string()> process_state{};           // /debug/process/state: one word
 };
 

@@ -3,6 +3,9 @@
 #include "metrics/metrics_server.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,10 +16,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <curl/curl.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace glr {
 namespace {
@@ -39,8 +38,7 @@ class RawClient {
   bool connected() const { return connected_; }
   // False if the server closed or reset the connection before taking everything.
   bool send(std::string_view data) {
-    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(data.size());
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
   }
   // Reads until the server closes the connection or `limit` passes.
   std::string read_all(std::chrono::milliseconds limit = 5000ms) {
@@ -125,7 +123,8 @@ TEST_F(MetricsServerTest, HeadMetricsHasLengthButNoBody) {
 
 TEST_F(MetricsServerTest, PostMetricsIs405) {
   std::string response = request(
-      port_, "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi");
+      port_,
+      "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_THAT(response, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
   EXPECT_THAT(response, Not(HasSubstr("a 1")));
 }
@@ -171,7 +170,8 @@ TEST_F(MetricsServerTest, QueryStringIsIgnoredForRouting) {
 TEST_F(MetricsServerTest, GarbageGets400AndServerKeepsServing) {
   std::string response = request(port_, "\x01\x02 garbage \xff\r\n\r\n");
   EXPECT_THAT(response, StartsWith("HTTP/1.1 400 Bad Request\r\n"));
-  std::string huge_header = "GET /metrics HTTP/1.1\r\nX: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  std::string huge_header =
+      "GET /metrics HTTP/1.1\r\nX: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
   (void)request(port_, huge_header);
   EXPECT_THAT(get(port_, "/metrics"), StartsWith("HTTP/1.1 200 OK\r\n"));
 }
@@ -179,8 +179,9 @@ TEST_F(MetricsServerTest, GarbageGets400AndServerKeepsServing) {
 TEST_F(MetricsServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   RawClient client(port_);
   ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.send("GET /debug/process/state HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("GET /debug/process/state HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string both = client.read_all();
   EXPECT_THAT(both, HasSubstr("running\n"));
   EXPECT_THAT(both, HasSubstr("a 1\n"));
@@ -190,7 +191,7 @@ TEST_F(MetricsServerTest, SlowClientDoesNotBlockOthersAndTimesOut) {
   RawClient slow(port_);
   ASSERT_TRUE(slow.connected());
   ASSERT_TRUE(slow.send("GET /metrics HTTP/1.1\r\nHost:"));  // never finishes
-  RawClient idle(port_);                         // never sends anything
+  RawClient idle(port_);                                     // never sends anything
   ASSERT_TRUE(idle.connected());
   for (int i = 0; i < 4; ++i) EXPECT_THAT(get(port_, "/metrics"), StartsWith("HTTP/1.1 200 OK"));
   // io_timeout is 300 ms; the server drops both within the bounded wait.

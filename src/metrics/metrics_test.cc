@@ -1,13 +1,13 @@
 // Unit tests for the registry, the text exposition and the official runner families (spec §9.2).
 #include "metrics/metrics.h"
 
-#include "metrics/metrics_server.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <sstream>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "metrics/metrics_server.h"
 
 namespace glr {
 namespace {
@@ -49,11 +49,11 @@ TEST(EscapeLabelValue, EscapesBackslashQuoteNewline) {
 
 TEST(MetricsRegistry, RendersExpositionFormatByteExact) {
   MetricsRegistry registry;
-  MetricFamily& requests = registry.counter("test_requests_total", "Requests.\nSecond \\ line",
-                                            {"method", "code"});
+  MetricFamily& requests =
+      registry.counter("test_requests_total", "Requests.\nSecond \\ line", {"method", "code"});
   MetricFamily& temperature = registry.gauge("test_temperature", "Temperature.");
-  MetricFamily& latency = registry.histogram("test_latency_seconds", "Latency.", {1, 0.5, 2.5},
-                                             {"path"});
+  MetricFamily& latency =
+      registry.histogram("test_latency_seconds", "Latency.", {1, 0.5, 2.5}, {"path"});
   registry.counter("test_empty_total", "Never used.", {"x"});
   requests.add({"post", "200"});
   requests.add({"get", "200"}, 3);
@@ -190,8 +190,8 @@ TEST(RunnerMetrics, FreshRenderHasStartingStateErrorLevelsAndVersion) {
   std::string text = metrics.render();
   EXPECT_THAT(text, HasSubstr("gitlab_runner_process_state_info{state=\"starting\"} 1\n"));
   for (const char* level : {"panic", "fatal", "error", "warning"}) {
-    EXPECT_THAT(text, HasSubstr(std::string("gitlab_runner_errors_total{level=\"") + level +
-                                "\"} 0\n"));
+    EXPECT_THAT(text,
+                HasSubstr(std::string("gitlab_runner_errors_total{level=\"") + level + "\"} 0\n"));
   }
   EXPECT_THAT(text, HasSubstr("gitlab_runner_concurrent 0\n"));
   EXPECT_THAT(text, HasSubstr("gitlab_runner_configuration_loaded_total 0\n"));
@@ -219,9 +219,13 @@ TEST(RunnerMetrics, KnownRunnerHasIdleJobsLimitAndConcurrencySeries) {
   EXPECT_THAT(text, HasSubstr("gitlab_runner_jobs{executor_stage=\"idle\",runner=\"t1_abc\","
                               "runner_name=\"one\",stage=\"idle\",state=\"idle\","
                               "system_id=\"s_1\"} 0\n"));
-  EXPECT_THAT(text,
-              HasSubstr("gitlab_runner_limit{runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("gitlab_runner_request_concurrency{runner=\"t1_abc\",system_id=\"s_1\"} 0\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "gitlab_runner_limit{runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"} 2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("gitlab_runner_request_concurrency{runner=\"t1_abc\",system_id=\"s_1\"} 0\n"));
 }
 
 TEST(RunnerMetrics, JobLifecycleMovesJobsGaugeCounterAndHistogram) {
@@ -234,8 +238,10 @@ TEST(RunnerMetrics, JobLifecycleMovesJobsGaugeCounterAndHistogram) {
   EXPECT_THAT(text, HasSubstr("gitlab_runner_jobs{executor_stage=\"docker_run\",runner=\"t1_abc\","
                               "runner_name=\"one\",stage=\"step_script\",state=\"running\","
                               "system_id=\"s_1\"} 1\n"));
-  EXPECT_THAT(text,
-              HasSubstr("gitlab_runner_jobs_total{runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "gitlab_runner_jobs_total{runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"} 1\n"));
   EXPECT_EQ(metrics.running_jobs(), 1);
 
   metrics.job_failed(r, "script_failure", "");
@@ -245,10 +251,15 @@ TEST(RunnerMetrics, JobLifecycleMovesJobsGaugeCounterAndHistogram) {
   EXPECT_THAT(text, Not(HasSubstr("state=\"running\"")));
   EXPECT_THAT(text, HasSubstr("gitlab_runner_failed_jobs_total{failure_reason=\"script_failure\","
                               "mode=\"unknown\",runner=\"t1_abc\",runner_name=\"one\"} 1\n"));
-  const std::string labels = "mode=\"traditional\",runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"";
-  EXPECT_EQ(sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"30\"}"), 0);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"60\"}"), 1);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"36000\"}"), 1);
+  const std::string labels =
+      "mode=\"traditional\",runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"";
+  EXPECT_EQ(
+      sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"30\"}"), 0);
+  EXPECT_EQ(
+      sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"60\"}"), 1);
+  EXPECT_EQ(
+      sample_value(text, "gitlab_runner_job_duration_seconds_bucket{" + labels + ",le=\"36000\"}"),
+      1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_job_duration_seconds_count{" + labels + "}"), 1);
 }
 
@@ -259,18 +270,24 @@ TEST(RunnerMetrics, ApiRequestCountsStatusAndClass) {
   metrics.api_request(r, "request_job", -1, "POST", 0.05);
   metrics.request_retries("/api/v4/jobs/request", "POST", 2);
   std::string text = metrics.render();
-  EXPECT_THAT(text, HasSubstr("gitlab_runner_api_request_statuses_total{endpoint=\"request_job\","
-                              "method=\"post\",runner=\"t1_abc\",status=\"204\",system_id=\"s_1\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("gitlab_runner_api_request_statuses_total{endpoint=\"request_job\","
-                              "method=\"post\",runner=\"t1_abc\",status=\"-1\",system_id=\"s_1\"} 1\n"));
-  EXPECT_EQ(sample_value(text, "gitlab_runner_api_request_duration_seconds_bucket{endpoint=\"request_job\","
-                               "method=\"post\",runner=\"t1_abc\",status_class=\"2xx\","
-                               "system_id=\"s_1\",le=\"0.5\"}"),
-            1);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_api_request_duration_seconds_count{endpoint=\"request_job\","
-                               "method=\"post\",runner=\"t1_abc\",status_class=\"unknown\","
-                               "system_id=\"s_1\"}"),
-            1);
+  EXPECT_THAT(text,
+              HasSubstr("gitlab_runner_api_request_statuses_total{endpoint=\"request_job\","
+                        "method=\"post\",runner=\"t1_abc\",status=\"204\",system_id=\"s_1\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("gitlab_runner_api_request_statuses_total{endpoint=\"request_job\","
+                        "method=\"post\",runner=\"t1_abc\",status=\"-1\",system_id=\"s_1\"} 1\n"));
+  EXPECT_EQ(
+      sample_value(text,
+                   "gitlab_runner_api_request_duration_seconds_bucket{endpoint=\"request_job\","
+                   "method=\"post\",runner=\"t1_abc\",status_class=\"2xx\","
+                   "system_id=\"s_1\",le=\"0.5\"}"),
+      1);
+  EXPECT_EQ(
+      sample_value(text,
+                   "gitlab_runner_api_request_duration_seconds_count{endpoint=\"request_job\","
+                   "method=\"post\",runner=\"t1_abc\",status_class=\"unknown\","
+                   "system_id=\"s_1\"}"),
+      1);
   EXPECT_THAT(text, HasSubstr("gitlab_runner_api_request_retries_total{method=\"post\","
                               "path=\"/api/v4/jobs/request\"} 2\n"));
 }
@@ -303,20 +320,25 @@ TEST(RunnerMetrics, EventMethodsMoveTheirFamilies) {
   EXPECT_EQ(sample_value(text, "gitlab_runner_configuration_saved_total"), 1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_configuration_saving_error_total"), 0);
   EXPECT_EQ(sample_value(text, "gitlab_runner_worker_slots_number"), 3);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_worker_slot_operations_total{operation=\"started\"}"), 1);
+  EXPECT_EQ(sample_value(text, "gitlab_runner_worker_slot_operations_total{operation=\"started\"}"),
+            1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_worker_feeds_total" + rl), 1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_worker_feed_failures_total" + rl), 1);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_worker_processing_failures_total{failure_type=\"no_free_executor\","
-                               "runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"}"),
+  EXPECT_EQ(sample_value(
+                text,
+                "gitlab_runner_worker_processing_failures_total{failure_type=\"no_free_executor\","
+                "runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\"}"),
             1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_worker_health_check_failures_total" + rl), 1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_request_concurrency_exceeded_total" + rs), 1);
   EXPECT_EQ(sample_value(text, "gitlab_runner_request_concurrency_hard_limit" + rs), 4);
   EXPECT_EQ(sample_value(text, "gitlab_runner_request_concurrency_adaptive_limit" + rs), 2.5);
   EXPECT_EQ(sample_value(text, "gitlab_runner_request_concurrency_used_limit" + rs), 3);
-  EXPECT_EQ(sample_value(text, "gitlab_runner_job_queue_duration_seconds_bucket{project_jobs_running=\"1\","
-                               "runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\",le=\"3\"}"),
-            1);
+  EXPECT_EQ(
+      sample_value(text,
+                   "gitlab_runner_job_queue_duration_seconds_bucket{project_jobs_running=\"1\","
+                   "runner=\"t1_abc\",runner_name=\"one\",system_id=\"s_1\",le=\"3\"}"),
+      1);
 }
 
 TEST(ProcessMetrics, ArePlausible) {
@@ -332,7 +354,8 @@ TEST(ProcessMetrics, ArePlausible) {
 // Go net.SplitHostPort semantics plus the 9252 default of commands/multi.go listenAddress().
 TEST(ParseListenAddress, AcceptsOfficialForms) {
   EXPECT_EQ(*parse_listen_address(":9252"), (ListenAddress{.host = "", .port = 9252}));
-  EXPECT_EQ(*parse_listen_address("0.0.0.0:9000"), (ListenAddress{.host = "0.0.0.0", .port = 9000}));
+  EXPECT_EQ(*parse_listen_address("0.0.0.0:9000"),
+            (ListenAddress{.host = "0.0.0.0", .port = 9000}));
   EXPECT_EQ(*parse_listen_address("localhost"), (ListenAddress{.host = "localhost", .port = 9252}));
   EXPECT_EQ(*parse_listen_address("127.0.0.1"), (ListenAddress{.host = "127.0.0.1", .port = 9252}));
   EXPECT_EQ(*parse_listen_address("[::1]:9253"), (ListenAddress{.host = "::1", .port = 9253}));
@@ -341,8 +364,8 @@ TEST(ParseListenAddress, AcceptsOfficialForms) {
 }
 
 TEST(ParseListenAddress, RejectsWhatGoRejects) {
-  for (const char* bad : {"", "::1", "host:", "host:http", "host:70000", "[::1", "[::1]x",
-                          "a:b:c", "host:-1"}) {
+  for (const char* bad :
+       {"", "::1", "host:", "host:http", "host:70000", "[::1", "[::1]x", "a:b:c", "host:-1"}) {
     Result<ListenAddress> parsed = parse_listen_address(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error().kind, ErrorKind::kInvalidInput) << bad;
