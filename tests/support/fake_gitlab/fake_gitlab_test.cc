@@ -287,6 +287,18 @@ TEST_F(FakeGitLabTest, TraceAppendsAtTheServerOffsetAndAnswers416Otherwise) {
   EXPECT_EQ(patch(999, "0-0", "x", "glcbt-x").status, 404);
 }
 
+TEST_F(FakeGitLabTest, MaxSizePatchWithExpectContinueIsAccepted) {
+  int64_t id = start_job();
+  std::string mib(1024 * 1024, 'x');
+  HttpReply r = client_.send(
+      "PATCH", api("jobs/" + std::to_string(id) + "/trace?debug_trace=false"), mib,
+      {"JOB-TOKEN: " + gitlab_.job_token(id), "Content-Type: text/plain",
+       "Content-Range: 0-" + std::to_string(mib.size() - 1), "Expect: 100-continue"});
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.header("range"), "0-1048576");
+  EXPECT_EQ(gitlab_.job(id).trace.size(), mib.size());
+}
+
 TEST_F(FakeGitLabTest, FinalUpdateIsAnswered202ThenAppliedWithChecksum) {
   int64_t id = start_job();
   HttpReply ack = put(id, {{"state", "running"}, {"output", json::object()}});
