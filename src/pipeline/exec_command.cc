@@ -1,4 +1,4 @@
-// Glue of the local mode: PipelineConfig -> rules -> PipelineGraph -> LocalJobs -> LocalRunner, plus the
+// Glue of the local mode: PipelineConfig -> parallel -> rules -> PipelineGraph -> LocalJobs -> LocalRunner, plus the
 // --list and --preview views.
 #include "pipeline/exec_command.h"
 
@@ -10,6 +10,7 @@
 
 #include "pipeline/ci_yaml.h"
 #include "pipeline/local_job_spec.h"
+#include "pipeline/parallel.h"
 #include "pipeline/pipeline_graph.h"
 #include "pipeline/rules.h"
 #include "util/strings.h"
@@ -81,19 +82,34 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
     out << pipeline->merged_yaml;
     return 0;
   }
+  Result<PipelineConfig> expanded = expand_parallel(*pipeline);
+  if (!expanded) return report_error(err, expanded.error().message);
+  // A parallelized job may be selected by its base name: that means all its jobs (§4.10).
+  std::vector<std::string> selected;
+  for (const std::string& name : options.jobs) {
+    bool base = false;
+    for (const JobConfig& job : expanded->jobs) {
+      if (job.parallel_base == name && expanded->find_job(name) == nullptr) {
+        selected.push_back(job.name);
+        base = true;
+      }
+    }
+    if (!base) selected.push_back(name);
+  }
+
   GitFacts git = read_git_facts(options.project_dir);
   Variables predefined = predefined_variables(git, options.project_dir, options.file);
   std::vector<std::string> removed;
   Result<PipelineConfig> kept =
-      apply_rules(*pipeline, predefined, cli_variables, options.project_dir, &removed);
+      apply_rules(*expanded, predefined, cli_variables, options.project_dir, &removed);
   if (!kept) return report_error(err, kept.error().message);
-  for (const std::string& name : options.jobs) {
+  for (const std::string& name : selected) {
     if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
       return report_error(err, fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
                                            options.file, name));
     }
   }
-  Result<PipelineGraph> graph = build_graph(*kept, options.jobs);
+  Result<PipelineGraph> graph = build_graph(*kept, selected);
   if (!graph) return report_error(err, graph.error().message);
   if (options.list) {
     out << list_pipeline(*graph);
@@ -105,7 +121,7 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   for (const GraphJob& job : graph->jobs) {
     only_edges = only_edges && (job.stage == ".pre" || job.stage == ".post");
   }
-  if (graph->jobs.empty() || (only_edges && options.jobs.empty())) {
+  if (graph->jobs.empty() || (only_edges && selected.empty())) {
     out << "No stages / jobs for this pipeline.\n";
     return 0;
   }

@@ -153,5 +153,14 @@ TEST_F(RunExec, RulesDecideWhichJobsRun) {
   EXPECT_EQ(run({.jobs = {"mr"}, .variables = {"CI_PIPELINE_SOURCE=merge_request_event"}}), 0);
 }
 
+TEST_F(RunExec, ParallelJobsSelectedByBaseName) {
+  write("test: {script: x, parallel: 2}\nother: {script: x}\n");
+  EXPECT_EQ(run({.jobs = {"test"}}), 0);
+  EXPECT_EQ(launcher_.started(), (Strings{"test 1/2", "test 2/2"}));
+  std::vector<LocalJob> jobs = launcher_.jobs();
+  EXPECT_EQ(find_variable(jobs[1].spec.variables, "CI_NODE_INDEX")->value, "2");
+  EXPECT_EQ(find_variable(jobs[1].spec.variables, "CI_NODE_TOTAL")->value, "2");
+}
+
 }  // namespace
 }  // namespace glr

@@ -2,6 +2,7 @@
 // variables from git, variable precedence, steps, image and timeout.
 #include "pipeline/local_job_spec.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
@@ -283,7 +284,8 @@ Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobCo
   add(vars, "CI_JOB_NAME", job.name);
   add(vars, "CI_JOB_NAME_SLUG", slugify(job.name));
   add(vars, "CI_JOB_STAGE", job.stage);
-  add(vars, "CI_NODE_TOTAL", "1");
+  if (job.node_index > 0) add(vars, "CI_NODE_INDEX", std::to_string(job.node_index));
+  add(vars, "CI_NODE_TOTAL", std::to_string(std::max(job.node_total, 1)));
   add(vars, "CI_JOB_TIMEOUT", std::to_string(timeout.count()));
   if (const Variable* project_url = find_variable(inputs.predefined, "CI_PROJECT_URL")) {
     add(vars, "CI_JOB_URL", project_url->value + "/-/jobs/" + std::to_string(inputs.id));

@@ -364,6 +364,8 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
     vars["CI_JOB_NAME"] = source.name;
     vars["CI_JOB_NAME_SLUG"] = slugify(source.name);
     vars["CI_JOB_STAGE"] = source.stage;
+    vars["CI_NODE_TOTAL"] = std::to_string(std::max(source.node_total, 1));
+    if (source.node_index > 0) vars["CI_NODE_INDEX"] = std::to_string(source.node_index);
     for (const VariableDef& v : inherited_variables(pipeline, source)) vars[v.name] = v.value;
     for (const VariableDef& v : source.variables) vars[v.name] = v.value;
     for (const Variable& v : cli_variables) vars[v.key] = v.value;
