@@ -4,6 +4,11 @@
 
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -534,6 +539,62 @@ TEST(FakeGitLab, ControlApiDrivesTheServer) {
   EXPECT_EQ(c.send("GET", base + "jobs/12345").status, 404);
   // Control calls are not part of the recorded runner traffic.
   EXPECT_EQ(gitlab.requests().size(), 4u);
+}
+
+// The fake-gitlab executable: prints its URL, serves the control API, exits 0 on SIGTERM.
+TEST(FakeGitLabExecutable, ServesUntilSigterm) {
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::string bin = GLR_FAKE_GITLAB_BIN;
+  std::vector<char*> argv = {bin.data(), nullptr};
+  char* env[] = {nullptr};
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), env), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  close(out[0]);
+  ASSERT_TRUE(starts_with(line, "listening on http://127.0.0.1:")) << line;
+  std::string url(trim(line.substr(std::string("listening on ").size())));
+
+  Client c;
+  EXPECT_EQ(c.send("POST", url + "__control/runners", kRunnerToken).status, 200);
+  EXPECT_EQ(c.send("POST", url + "api/v4/jobs/request", request_body(kRunnerToken), kJsonHeaders)
+                .status,
+            204);
+  EXPECT_EQ(c.send("POST", url + "__control/jobs", "{}").status, 201);
+  EXPECT_EQ(c.send("POST", url + "api/v4/jobs/request", request_body(kRunnerToken), kJsonHeaders)
+                .status,
+            201);
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = waitpid(pid, &status, WNOHANG);
+    if (reaped == 0) std::this_thread::sleep_for(10ms);
+  }
+  if (reaped == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "fake-gitlab ignored SIGTERM";
+  }
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // ---- git smart HTTP ------------------------------------------------------------------------------
