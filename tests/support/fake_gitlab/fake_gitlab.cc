@@ -1100,6 +1100,21 @@ Response FakeGitLab::Impl::handle_control(const Request& req, const std::string&
       return make_response(200, record_to_json(r).dump(-1, ' ', false,
                                                          json::error_handler_t::replace));
     }
+    if (req.method() == http::verb::get && slash != std::string_view::npos &&
+        rest.substr(slash) == "/wait") {
+      // Lets shell tests block until the job is over instead of polling with sleeps.
+      auto timeout = std::chrono::milliseconds(
+          std::clamp<int64_t>(ruby_to_i(param("timeout_ms")), 0, 600000));
+      bool done = gl.wait_for(
+          *id,
+          [](const JobRecord& r) {
+            return r.final_update_received || r.state == "success" || r.state == "failed" ||
+                   r.state == "canceled";
+          },
+          timeout);
+      return make_response(done ? 200 : 408, record_to_json(gl.job(*id)).dump(
+                                                 -1, ' ', false, json::error_handler_t::replace));
+    }
     if (post && slash != std::string_view::npos && rest.substr(slash) == "/cancel") {
       gl.cancel_job(*id, param("graceful") == "1" || param("graceful") == "true");
       return ok();

@@ -527,6 +527,9 @@ TEST(FakeGitLab, ControlApiDrivesTheServer) {
   EXPECT_EQ(r["state"], "success");
   EXPECT_EQ(r["puts"], 2);
   EXPECT_EQ(r["trace"], "");
+  HttpReply waited = c.send("GET", base + "jobs/" + std::to_string(id) + "/wait?timeout_ms=5000");
+  EXPECT_EQ(waited.status, 200);
+  EXPECT_EQ(json::parse(waited.body)["final_update_received"], true);
   EXPECT_EQ(c.send("POST", base + "jobs/" + std::to_string(id) + "/cancel?graceful=0").status, 200);
   EXPECT_EQ(c.send("POST", base + "faults",
                    R"({"endpoint":"request_job","action":"respond","status":502})")
@@ -537,6 +540,9 @@ TEST(FakeGitLab, ControlApiDrivesTheServer) {
                 .status,
             502);
   EXPECT_EQ(c.send("GET", base + "jobs/12345").status, 404);
+  int64_t pending = json::parse(c.send("POST", base + "jobs", "{}").body)["id"];
+  EXPECT_EQ(c.send("GET", base + "jobs/" + std::to_string(pending) + "/wait?timeout_ms=50").status,
+            408);
   // Control calls are not part of the recorded runner traffic.
   EXPECT_EQ(gitlab.requests().size(), 4u);
 }

@@ -1,5 +1,21 @@
 // fake-gitlab: the in-process FakeGitLab as a standalone server for shell e2e tests, driven
 // through its /__control/ HTTP API. Prints "listening on <url>" once ready; exits on TERM/INT.
+//
+// Control API (not recorded in requests()); query values are URL-decoded:
+//   POST /__control/runners                body: runner token             -> 200 {}
+//   POST /__control/jobs                   body: payload JSON             -> 201 {"id":N,"token":"glcbt-..."}
+//   GET  /__control/jobs/:id               -> 200 {state, failure_reason, exit_code, trace, checksum,
+//                                             bytesize, checksum_matches, final_update_received,
+//                                             puts, final_puts, patches, content_ranges, ...}
+//   GET  /__control/jobs/:id/wait?timeout_ms=N  same record once the job is over; 408 on timeout
+//   POST /__control/jobs/:id/cancel?graceful=1|0
+//   POST /__control/git?path=group/project.git&dir=/path/to/repo
+//   POST /__control/final_update_202?count=N
+//   POST /__control/trace_range_mismatch   POST /__control/trace_update_interval?seconds=N
+//   POST /__control/long_poll?ms=N         GET  /__control/requests
+//   POST /__control/faults  body: {"endpoint":"request_job|update_job|patch_trace|git|any",
+//        "action":"respond|close|delay","skip":0,"count":1,"status":500,"retry_after":N,
+//        "delay_ms":N,"body":"..."}
 #include <signal.h>
 
 #include <chrono>
