@@ -547,6 +547,27 @@ TEST(FakeGitLab, ControlApiDrivesTheServer) {
   EXPECT_EQ(gitlab.requests().size(), 4u);
 }
 
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST(FakeGitLab, ReleasesEverySocketAndPipe) {
+  std::size_t before = open_descriptors();
+  {
+    Client a, b;  // outlive the server: their idle keep-alive connections are open at its end
+    FakeGitLab gitlab;
+    gitlab.add_runner(kRunnerToken);
+    EXPECT_EQ(a.send("POST", gitlab.url() + "api/v4/jobs/request", request_body(kRunnerToken),
+                     kJsonHeaders)
+                  .status,
+              204);
+    EXPECT_EQ(b.send("GET", gitlab.url() + "nothing/here").status, 404);
+  }
+  EXPECT_EQ(open_descriptors(), before);
+}
+
 // The fake-gitlab executable: prints its URL, serves the control API, exits 0 on SIGTERM.
 TEST(FakeGitLabExecutable, ServesUntilSigterm) {
   int out[2];
