@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git bash ca-certificates
+  build-essential cmake ninja-build pkg-config git bash ca-certificates curl jq procps
   libcurl4-openssl-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libre2-dev libarchive-dev libexpected-dev libboost-dev

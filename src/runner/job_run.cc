@@ -57,8 +57,9 @@ JobRun::JobRun(JobSpec job, Executor& executor, Clock& clock, JobRunConfig confi
 
   // A first pass over the payload variables decides the Git strategy, which
   // shapes the directories, which the final variable list contains.
-  BuildSettings early = parse_build_settings(job_.variables, job_.allow_git_fetch,
-                                             config_.runner.debug_trace_disabled, job_timeout());
+  BuildSettings early =
+      parse_build_settings(job_.variables, job_.allow_git_fetch,
+                           config_.runner.debug_trace_disabled, job_timeout(), job_.git_info.depth);
   if (!config_.project_dir_override.empty()) {
     BuildDirs d;
     d.project_dir = config_.project_dir_override;
@@ -85,6 +86,7 @@ JobRun::JobRun(JobSpec job, Executor& executor, Clock& clock, JobRunConfig confi
     if (clone_path != nullptr) in.git_clone_path = clone_path->value;
     in.custom_build_dir_enabled =
         config_.runner.custom_build_dir_enabled.value_or(traits.custom_build_dir_default);
+    in.variables = job_.variables;
     dirs_ = compute_build_dirs(in);
   }
 
@@ -107,7 +109,8 @@ JobRun::JobRun(JobSpec job, Executor& executor, Clock& clock, JobRunConfig confi
   vin.executable_arch = std::string(platform()) + "/" + architecture();
   vars_ = build_job_variables(vin);
   settings_ = parse_build_settings(vars_.list, job_.allow_git_fetch,
-                                   config_.runner.debug_trace_disabled, job_timeout());
+                                   config_.runner.debug_trace_disabled, job_timeout(),
+                                   job_.git_info.depth);
 }
 
 std::chrono::seconds JobRun::job_timeout() const {
@@ -325,6 +328,7 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
 
 JobRun::StageResult JobRun::run_user_steps(TraceBuffer& trace) {
   phase_ = 1;
+  for (const std::string& w : settings_.timeout_warnings) warning(trace, w);
   StageResult error_so_far;
   std::optional<Timer> script_timer;
   if (settings_.script_timeout) {
@@ -414,8 +418,9 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
                           trace);
     return o;
   }
-  std::vector<std::string> warnings = vars_.flags.warnings;
-  warnings.insert(warnings.end(), settings_.warnings.begin(), settings_.warnings.end());
+  // One settings warning, job settings first, then the flag warnings (§2.7).
+  std::vector<std::string> warnings = settings_.warnings;
+  warnings.insert(warnings.end(), vars_.flags.warnings.begin(), vars_.flags.warnings.end());
   if (!warnings.empty()) warning(trace, join(warnings, "\n"));
 
   StageResult failure = prepare_executor(trace);

@@ -1,0 +1,91 @@
+// `glrunner exec`: run a project's .gitlab-ci.yml locally through the same job
+// engine as `run` (the official runner removed its `exec` command in 17.0).
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/local_job_launcher.h"
+#include "cli/shell_executor_factory.h"
+#include "pipeline/exec_command.h"
+#include "process/signal_set.h"
+#include "util/clock.h"
+
+namespace glr {
+
+namespace {
+
+struct ExecFlags {
+  ExecOptions exec;
+  std::string cwd;
+  bool no_color = false;
+  bool timestamps = false;
+};
+
+int exec_command(ExecFlags& flags, GlobalOptions& global) {
+  if (!setup_logging(global, "", "")) return 1;
+  std::error_code ec;
+  std::filesystem::path dir =
+      flags.cwd.empty() ? std::filesystem::current_path(ec) : std::filesystem::absolute(flags.cwd, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    std::fprintf(stderr, "glrunner: --cwd: \"%s\" is not a directory\n", flags.cwd.c_str());
+    return 1;
+  }
+  flags.exec.project_dir = std::filesystem::canonical(dir, ec);
+  flags.exec.color = !flags.no_color && ::isatty(1) != 0 && std::getenv("NO_COLOR") == nullptr;
+  if (flags.exec.concurrency < 0) {
+    std::fprintf(stderr, "glrunner: --concurrency must be >= 0\n");
+    return 1;
+  }
+
+  SystemClock clock;
+  LocalExecutorFactory executors(flags.exec.project_dir, "");
+  LocalLaunchOptions launch;
+  launch.project_dir = flags.exec.project_dir.string();
+  launch.color = flags.exec.color;
+  launch.timestamps = flags.timestamps;
+  launch.helper_command = self_executable();
+  LocalJobLauncher launcher(executors, clock, std::cout, launch);
+
+  // Ctrl-C stops the pipeline: running jobs are interrupted, nothing new starts.
+  block_runner_signals();
+  std::stop_source stop;
+  std::jthread watcher([&stop](std::stop_token done) {
+    while (!done.stop_requested()) {
+      std::optional<int> sig = wait_signal(std::chrono::milliseconds(200));
+      if (sig && (*sig == SIGINT || *sig == SIGTERM || *sig == SIGQUIT)) {
+        stop.request_stop();
+        return;
+      }
+    }
+  });
+  int code = run_exec(flags.exec, launcher, std::cout, std::cerr, stop.get_token());
+  watcher.request_stop();
+  return code;
+}
+
+}  // namespace
+
+void add_exec_command(CLI::App& app, GlobalOptions& global) {
+  auto f = std::make_shared<ExecFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "exec", "run the jobs of a .gitlab-ci.yml locally (glrunner extension)");
+  cmd->add_option("jobs", f->exec.jobs, "Jobs to run (default: the whole pipeline)");
+  cmd->add_option("-f,--file", f->exec.file, "Pipeline file, relative to --cwd")
+      ->capture_default_str();
+  cmd->add_option("-C,--cwd", f->cwd, "Project directory (default: current directory)");
+  cmd->add_option("-j,--concurrency", f->exec.concurrency,
+                  "Jobs run at once (default: number of cores)");
+  cmd->add_option("--variable", f->exec.variables, "KEY=VALUE, overrides pipeline variables");
+  cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
+  cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
+  cmd->add_flag("--no-color", f->no_color, "Plain output");
+  cmd->add_flag("--timestamps", f->timestamps, "Keep FF_TIMESTAMPS line prefixes in the output");
+  cmd->callback([f, &global] { global.exit_code = exec_command(*f, global); });
+}
+
+}  // namespace glr

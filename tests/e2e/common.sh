@@ -1,0 +1,63 @@
+# Shared helpers for the black-box CLI tests (one behaviour per script).
+# Every script gets GLRUNNER (the binary) and FAKE_GITLAB (the fake server) from ctest.
+set -euo pipefail
+
+: "${GLRUNNER:?GLRUNNER must point at build/glrunner}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/glr-e2e-XXXXXX")
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect_contains FILE TEXT: the file holds the literal text.
+expect_contains() {
+  grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "expected \"$2\" in $1"; }
+}
+expect_not_contains() {
+  if grep -qF -- "$2" "$1"; then echo "--- $1:"; cat "$1"; fail "did not expect \"$2\" in $1"; fi
+}
+
+# run_expect CODE CMD...: runs the command (output to $WORK/out, $WORK/err) and checks its exit code.
+run_expect() {
+  local want=$1
+  shift
+  set +e
+  timeout 120 "$@" >"$WORK/out" 2>"$WORK/err"
+  local got=$?
+  set -e
+  if [ "$got" != "$want" ]; then
+    echo "--- stdout:"; cat "$WORK/out"; echo "--- stderr:"; cat "$WORK/err"
+    fail "$* exited $got, expected $want"
+  fi
+}
+
+# start_fake_gitlab: starts the fake server, sets FAKE_URL.
+start_fake_gitlab() {
+  : "${FAKE_GITLAB:?FAKE_GITLAB must point at the fake-gitlab binary}"
+  "$FAKE_GITLAB" --port 0 "$@" >"$WORK/fake.out" 2>"$WORK/fake.err" &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 100); do
+    if grep -q "listening on" "$WORK/fake.out" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  FAKE_URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$WORK/fake.out" | head -1)
+  [ -n "$FAKE_URL" ] || fail "fake gitlab did not start: $(cat "$WORK/fake.err")"
+}
+
+control() {  # control METHOD PATH [DATA]
+  if [ $# -ge 3 ]; then
+    curl -fsS -X "$1" --data-binary "$3" "${FAKE_URL}__control/$2"
+  else
+    curl -fsS -X "$1" "${FAKE_URL}__control/$2"
+  fi
+}
