@@ -3,6 +3,8 @@
 #include "cli/local_job_launcher.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 #include "runner/job_run.h"
@@ -105,11 +107,28 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
                                 executor.error().message};
     return result;
   }
+  // Each job gets its own temp dir (file variables, GITLAB_ENV), so parallel jobs
+  // in one working tree cannot see each other's, and nothing lands beside the project.
+  std::string tmpl = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
+                                "cannot create a temporary directory"};
+    return result;
+  }
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } remove_tmp{tmpl};
+
   JobRunConfig cfg;
   cfg.runner = runner;
   cfg.system_id = "local";
   cfg.helper_command = options_.helper_command;
   cfg.project_dir_override = options_.project_dir;
+  cfg.tmp_dir_override = tmpl + "/job.tmp";
   JobRun run(job.spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
   std::string pending;

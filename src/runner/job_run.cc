@@ -66,7 +66,8 @@ JobRun::JobRun(JobSpec job, Executor& executor, Clock& clock, JobRunConfig confi
     d.builds_dir = config_.runner.builds_dir.empty()
                        ? std::filesystem::path(d.project_dir).parent_path().string()
                        : config_.runner.builds_dir;
-    d.tmp_dir = d.project_dir + ".tmp";
+    d.tmp_dir = config_.tmp_dir_override.empty() ? d.project_dir + ".tmp"
+                                                 : config_.tmp_dir_override;
     d.cache_dir = config_.runner.cache_dir.empty() ? traits.default_cache_dir
                                                    : config_.runner.cache_dir;
     dirs_ = d;

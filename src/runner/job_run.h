@@ -35,6 +35,8 @@ struct JobRunConfig {
   std::string user{};                 // `run --user`
   // Local mode: the working tree is the project dir (no builds-dir layout).
   std::string project_dir_override{};
+  // Local mode: where file variables and GITLAB_ENV live (default <project dir>.tmp).
+  std::string tmp_dir_override{};
   std::chrono::seconds prepare_retry_delay{3};
 };
 
