@@ -60,10 +60,6 @@ int run_command(const RunFlags& flags, GlobalOptions& global) {
     std::fprintf(stderr, "glrunner: %s\n", system_id.error().message.c_str());
     return 1;
   }
-  if (!config->listen_address.empty()) {
-    log_warning("listen_address is accepted but the metrics server is not part of this build yet",
-                {{"listen_address", config->listen_address}});
-  }
   log_info("Starting multi-runner from " + path->string() + "...",
            {{"builds", "0"}, {"max_builds", std::to_string(config->concurrent)}});
   RunLoopOptions options;

@@ -11,11 +11,16 @@
 #include "cli/commands.h"
 #include "cli/shell_executor_factory.h"
 #include "gitlab/http_gitlab_client.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_server.h"
+#include "runner/metered_gitlab_client.h"
 #include "http/curl_transport.h"
 #include "http/retrying_transport.h"
 #include "process/signal_set.h"
 #include "util/clock.h"
+#include "util/duration.h"
 #include "util/log.h"
+#include "util/short_token.h"
 
 namespace glr {
 
@@ -34,12 +39,34 @@ int shutdown_timeout_s(const GlobalConfig& c) { return c.shutdown_timeout > 0 ? 
 
 }  // namespace
 
+std::vector<RunnerEntry> runner_entries(const GlobalConfig& config, const std::string& system_id) {
+  std::vector<RunnerEntry> out;
+  for (const RunnerSettings& r : config.runners) {
+    out.push_back(RunnerEntry{RunnerIdentity{short_token(r.token.value), r.name, system_id}, r.limit});
+  }
+  return out;
+}
+
 int run_loop(RunLoopOptions options) {
   SystemClock clock;
   CurlTransport curl;
   RetryingTransport transport(curl, clock);
-  HttpGitLabClient gitlab(transport);
+  HttpGitLabClient http_gitlab(transport);
+  RunnerMetrics metrics;
+  MeteredGitLabClient gitlab(http_gitlab, metrics);
   LocalExecutorFactory executors(options.working_dir, options.user);
+  metrics.set_process_state(ProcessState::kStarting);
+  set_log_observer([&metrics](LogLevel level) {
+    switch (level) {
+      case LogLevel::kWarning: metrics.error_logged("warning"); break;
+      case LogLevel::kError: metrics.error_logged("error"); break;
+      case LogLevel::kFatal: metrics.error_logged("fatal"); break;
+      case LogLevel::kPanic: metrics.error_logged("panic"); break;
+      default: break;
+    }
+  });
+  metrics.config_loaded(true);
+  metrics.set_runners(runner_entries(options.config, options.system_id));
 
   DaemonOptions daemon_options;
   daemon_options.system_id = options.system_id;
@@ -47,12 +74,42 @@ int run_loop(RunLoopOptions options) {
   daemon_options.user = options.user;
   daemon_options.max_builds = options.max_builds;
   daemon_options.wait_timeout = options.wait_timeout;
+  daemon_options.metrics = &metrics;
   int shutdown_timeout = options.shutdown_timeout_override > 0 ? options.shutdown_timeout_override
                                                                : shutdown_timeout_s(options.config);
   int concurrent = options.config.concurrent;
   Daemon daemon(gitlab, executors, clock, options.config, daemon_options);
+
+  // The metrics/debug HTTP server (api spec §9.1); a bad address is fatal, as upstream.
+  std::optional<MetricsServer> server;
+  if (!options.config.listen_address.empty()) {
+    MetricsServerHandlers handlers;
+    handlers.metrics = [&metrics] { return metrics.render(); };
+    handlers.process_state = [&metrics] { return std::string(to_string(metrics.process_state())); };
+    handlers.jobs_list = [&daemon] {
+      std::vector<std::string> lines;
+      for (const RunningJobInfo& j : daemon.running_jobs()) {
+        double seconds = std::chrono::duration<double>(j.duration).count();
+        lines.push_back("url=" + j.url + " state=running stage=" + j.stage +
+                        " executor_stage=" + j.stage + " duration=" +
+                        format_go_duration(std::chrono::duration_cast<Nanoseconds>(
+                            std::chrono::duration<double>(seconds))));
+      }
+      return lines;
+    };
+    server.emplace(std::move(handlers));
+    Result<> started = server->start(options.config.listen_address);
+    if (!started) {
+      log_error("Failed to start the metrics server", {{"listen_address", options.config.listen_address},
+                                                       {"error", started.error().message}});
+      return 1;
+    }
+    log_info("Metrics server listening", {{"address", options.config.listen_address}});
+  }
   log_info("Configuration loaded", {{"builds", "0"}, {"max_builds", std::to_string(concurrent)}});
   daemon.start();
+  metrics.set_process_state(ProcessState::kRunning);
+  if (server) server->set_ready(true);
 
   auto loaded_mtime = options.config_path ? mtime(*options.config_path) : std::nullopt;
   auto last_check = std::chrono::steady_clock::now();
@@ -66,11 +123,15 @@ int run_loop(RunLoopOptions options) {
     if (!forced && now_mtime == loaded_mtime) return;
     loaded_mtime = now_mtime;
     Result<GlobalConfig> cfg = load_config(*options.config_path);
+    metrics.config_loaded(cfg.has_value());
     if (!cfg) {
       // A broken file keeps the old config; it is not retried until it changes (§10.2).
       log_error("Failed to load config", {{"error", cfg.error().message}});
       return;
     }
+    if (cfg->listen_address != options.config.listen_address)
+      log_warning("listen_address changed; the new value needs a restart");
+    metrics.set_runners(runner_entries(*cfg, options.system_id));
     daemon.reload(std::move(*cfg));
     log_info("Configuration loaded", {{"file", options.config_path->string()}});
   };
@@ -80,7 +141,8 @@ int run_loop(RunLoopOptions options) {
     if (forceful && std::chrono::steady_clock::now() >= forceful_deadline) {
       log_warning("Forceful shutdown timed out; exiting",
                   {{"timeout", std::to_string(shutdown_timeout) + "s"}});
-      return 1;
+      set_log_observer({});
+      std::_Exit(1);  // running job threads cannot be joined any more
     }
     if (daemon.finished_by_itself() && !graceful) {
       graceful = true;
@@ -102,6 +164,7 @@ int run_loop(RunLoopOptions options) {
       case SIGQUIT:
         if (!graceful && !forceful) {
           graceful = true;
+          metrics.set_process_state(ProcessState::kGracefulShutdown);
           log_warning("Starting graceful shutdown, waiting for builds to finish");
           daemon.stop_graceful();
         }
@@ -113,6 +176,7 @@ int run_loop(RunLoopOptions options) {
           std::_Exit(1);
         }
         forceful = true;
+        metrics.set_process_state(ProcessState::kForcefulShutdown);
         forceful_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(shutdown_timeout);
         log_warning("Starting forceful shutdown", {{"signal", *sig == SIGTERM ? "terminated" : "interrupt"}});
         daemon.stop_forceful(*sig == SIGTERM ? "terminated" : "interrupt");
@@ -122,6 +186,7 @@ int run_loop(RunLoopOptions options) {
     }
   }
   log_info("All workers stopped. Can exit now");
+  set_log_observer({});
   return 0;
 }
 

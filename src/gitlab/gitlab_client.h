@@ -64,6 +64,7 @@ enum class UpdateKind { kSucceeded, kAccepted, kTraceValidationFailed, kAbort, k
 
 struct UpdateJobResult {
   UpdateKind kind = UpdateKind::kFailed;
+  int status = 0;  // HTTP status, -1 for transport errors (metrics)
   std::string job_status{};  // Job-Status header
   bool cancel_requested = false;  // Job-Status: canceling
   std::chrono::seconds update_interval{0};  // X-GitLab-Trace-Update-Interval, 0 = absent
@@ -73,6 +74,7 @@ enum class PatchKind { kSucceeded, kRangeMismatch, kAbort, kNotFound, kFailed };
 
 struct PatchTraceResult {
   PatchKind kind = PatchKind::kFailed;
+  int status = 0;  // HTTP status, -1 for transport errors (metrics)
   int64_t new_offset = 0;  // on kSucceeded: start + length; on kRangeMismatch: server size
   std::string job_status{};
   bool cancel_requested = false;

@@ -137,8 +137,10 @@ UpdateJobResult HttpGitLabClient::update_job(const RunnerCredentials& runner,
   Result<HttpResponse> resp = transport_.send(req, stop);
   if (!resp) {
     result.kind = UpdateKind::kFailed;
+    result.status = -1;
     return result;
   }
+  result.status = resp->status;
   result.job_status = resp->header("Job-Status");
   result.update_interval = update_interval(*resp);
   result.cancel_requested = result.job_status == "canceling";
@@ -181,8 +183,10 @@ PatchTraceResult HttpGitLabClient::patch_trace(const RunnerCredentials& runner, 
   Result<HttpResponse> resp = transport_.send(req, stop);
   if (!resp) {
     result.kind = PatchKind::kFailed;
+    result.status = -1;
     return result;
   }
+  result.status = resp->status;
   result.job_status = resp->header("Job-Status");
   result.update_interval = update_interval(*resp);
   result.cancel_requested = result.job_status == "canceling";

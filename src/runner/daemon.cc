@@ -42,6 +42,14 @@ std::string sanitize_url(const std::string& url) {
   return url.substr(0, scheme + 3) + url.substr(at + 1);
 }
 
+// <project URL>/-/jobs/<id> from CI_JOB_URL, else from the clone URL (/debug/jobs/list).
+std::string job_web_url(const JobSpec& job) {
+  if (const Variable* v = find_variable(job.variables, "CI_JOB_URL")) return v->value;
+  std::string url = sanitize_url(job.git_info.repo_url);
+  if (url.ends_with(".git")) url.resize(url.size() - 4);
+  return url + "/-/jobs/" + std::to_string(job.id);
+}
+
 }  // namespace
 
 Daemon::Daemon(GitLabClient& gitlab, ExecutorFactory& executors, Clock& clock,
@@ -74,12 +82,17 @@ void Daemon::start() {
 
 void Daemon::ensure_workers() {
   int wanted = std::max(1, config()->concurrent);
+  if (options_.metrics != nullptr) {
+    options_.metrics->set_concurrent(wanted);
+    options_.metrics->set_worker_slots(wanted);
+  }
   while (static_cast<int>(workers_.size()) < wanted) {
     int index = static_cast<int>(workers_.size());
     {
       std::lock_guard lock(mu_);
       ++live_workers_;
     }
+    if (options_.metrics != nullptr) options_.metrics->worker_slot_operation("started");
     workers_.emplace_back([this, index](std::stop_token stop) { work(stop, index); });
   }
   cv_.notify_all();
@@ -94,6 +107,10 @@ void Daemon::reload(GlobalConfig config) {
   }
   if (feeding_) ensure_workers();
   cv_.notify_all();
+}
+
+RunnerIdentity Daemon::identity(const RunnerSettings& runner) const {
+  return RunnerIdentity{short_token(runner.token.value), runner.name, options_.system_id};
 }
 
 RunnerCredentials Daemon::credentials(const RunnerSettings& runner) const {
@@ -146,7 +163,9 @@ void Daemon::feed(std::stop_token stop) {
         handoff_.push_back(*r);
         lock.unlock();
         cv_.notify_all();
+        if (options_.metrics != nullptr) options_.metrics->worker_fed(identity(*r));
       } else {
+        if (options_.metrics != nullptr) options_.metrics->worker_feed_failed(identity(*r));
         log_debug("Runner is not healthy and will be disabled!",
                   {{"runner", short_token(r->token.value)}});
       }
@@ -204,11 +223,19 @@ void Daemon::process(const RunnerSettings& runner) {
     int effective = hard_limit;
     if (adaptive_on)
       effective = std::clamp(static_cast<int>(std::ceil(s.adaptive)), 1, hard_limit);
-    if (s.requests >= effective) return;
+    if (options_.metrics != nullptr)
+      options_.metrics->set_request_concurrency_limits(identity(runner), hard_limit, s.adaptive,
+                                                       effective);
+    if (s.requests >= effective) {
+      if (options_.metrics != nullptr) options_.metrics->request_concurrency_exceeded(identity(runner));
+      return;
+    }
     ++s.requests;
     ++s.builds;
     ++stats_.requests;
     last_update = s.last_update;
+    if (options_.metrics != nullptr)
+      options_.metrics->set_request_concurrency(identity(runner), s.requests);
   }
   RunnerInfoPayload info = executors_.runner_info(runner);
   JobRequestResult result =
@@ -218,9 +245,12 @@ void Daemon::process(const RunnerSettings& runner) {
     std::lock_guard lock(mu_);
     RunnerState& s = runner_state_[state_key(runner)];
     --s.requests;
+    if (options_.metrics != nullptr)
+      options_.metrics->set_request_concurrency(identity(runner), s.requests);
     if (!result.last_update.empty()) s.last_update = result.last_update;
     if (result.unhealthy) {
       ++s.unhealthy_count;
+      if (options_.metrics != nullptr) options_.metrics->worker_health_check_failed(identity(runner));
     } else {
       s.unhealthy_count = 0;
       s.last_healthy = clock_.steady_now();
@@ -354,9 +384,24 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
     return;
   }
 
+  RunnerIdentity id = identity(runner);
+  RunnerMetrics* metrics = options_.metrics;
+  auto started_at = clock_.steady_now();
+  if (metrics != nullptr) {
+    metrics->job_queued(id, job.job_info.time_in_queue_seconds,
+                        job.job_info.project_jobs_running_on_instance_runners_count.empty()
+                            ? "+Inf"
+                            : job.job_info.project_jobs_running_on_instance_runners_count);
+    metrics->job_started(job_id, id);
+  }
+  std::string job_url = job_web_url(job);
+
   JobRunConfig cfg;
   cfg.runner = runner;
   cfg.system_id = options_.system_id;
+  cfg.on_stage = [metrics, job_id](const std::string& stage) {
+    if (metrics != nullptr) metrics->set_job_stage(job_id, "running", stage, stage);
+  };
   cfg.concurrent_id = slot.concurrent_id;
   cfg.concurrent_project_id = slot.concurrent_project_id;
   cfg.helper_command = options_.helper_command;
@@ -382,7 +427,7 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
 
   {
     std::lock_guard lock(mu_);
-    running_.push_back(Running{&run, job_id, short_tok, clock_.steady_now()});
+    running_.push_back(Running{&run, job_id, short_tok, job_url, clock_.steady_now()});
     if (forceful_) run.interrupt(interrupt_signal_);
   }
   if (acked.cancel_requested) run.cancel_gracefully();
@@ -396,6 +441,12 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
                    running_.end());
   }
 
+  if (metrics != nullptr) {
+    double seconds = std::chrono::duration<double>(clock_.steady_now() - started_at).count();
+    metrics->job_finished(job_id, "traditional", seconds);
+    if (outcome.state != JobState::kSuccess)
+      metrics->job_failed(id, map_failure_reason(outcome.reason, failure_reasons), "traditional");
+  }
   log_info("Job finished", {{"job", std::to_string(job_id)},
                             {"runner", short_tok},
                             {"state", outcome.state == JobState::kSuccess ? "success" : "failed"},
@@ -461,7 +512,7 @@ std::vector<RunningJobInfo> Daemon::running_jobs() const {
   std::lock_guard lock(mu_);
   std::vector<RunningJobInfo> out;
   for (const Running& r : running_) {
-    out.push_back(RunningJobInfo{r.job_id, r.short_token, r.run->current_stage(),
+    out.push_back(RunningJobInfo{r.job_id, r.url, r.short_token, r.run->current_stage(),
                                  clock_.steady_now() - r.started});
   }
   return out;

@@ -20,6 +20,7 @@
 
 #include "config/runner_config.h"
 #include "gitlab/gitlab_client.h"
+#include "metrics/metrics.h"
 #include "runner/executor_factory.h"
 #include "runner/job_slots.h"
 #include "util/clock.h"
@@ -35,11 +36,13 @@ struct DaemonOptions {
   int max_builds = 0;  // run-single: stop after this many jobs (0 = unlimited)
   // run-single: stop when no job arrived for this long (0 = wait forever).
   std::chrono::seconds wait_timeout{0};
+  RunnerMetrics* metrics = nullptr;  // optional; must outlive the daemon
 };
 
 // One line of /debug/jobs/list and the jobs gauge.
 struct RunningJobInfo {
   int64_t job_id = 0;
+  std::string url{};  // <project URL>/-/jobs/<id>
   std::string runner_short_token{};
   std::string stage{};
   std::chrono::steady_clock::duration duration{};
@@ -91,6 +94,7 @@ class Daemon {
     JobRun* run = nullptr;
     int64_t job_id = 0;
     std::string short_token{};
+    std::string url{};
     std::chrono::steady_clock::time_point started{};
   };
 
@@ -102,6 +106,7 @@ class Daemon {
                             const JobSpec& job, const std::vector<std::string>& errors);
   bool is_healthy(const RunnerSettings& runner);
   RunnerCredentials credentials(const RunnerSettings& runner) const;
+  RunnerIdentity identity(const RunnerSettings& runner) const;
   std::shared_ptr<const GlobalConfig> config() const;
   void ensure_workers();
   void note_job_done();

@@ -235,6 +235,7 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
     std::lock_guard lock(mu_);
     current_stage_ = name;
   }
+  if (config_.on_stage) config_.on_stage(name);
   bool sections = job_.features.trace_sections;
   if (sections) section_start(trace, name, unix_seconds(clock_));
   stage_header(trace, glr::stage_header(kind, step_name));
@@ -290,6 +291,7 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
     std::lock_guard lock(mu_);
     current_stage_ = "prepare_executor";
   }
+  if (config_.on_stage) config_.on_stage("prepare_executor");
   if (sections) section_start(trace, "prepare_executor", unix_seconds(clock_));
   stage_header(trace, "Preparing the \"" + traits.name + "\" executor");
   PrepareOptions options;

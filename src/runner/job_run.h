@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,8 @@ struct JobRunConfig {
   // Local mode: where file variables and GITLAB_ENV live (default <project dir>.tmp).
   std::string tmp_dir_override{};
   std::chrono::seconds prepare_retry_delay{3};
+  // Called on the job thread whenever a new stage starts (metrics, debug list).
+  std::function<void(const std::string& stage)> on_stage{};
 };
 
 class JobRun {

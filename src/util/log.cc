@@ -18,6 +18,7 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::mutex g_mu;
 std::string g_format = "runner";  // Guarded by g_mu.
 bool g_color = false;             // Guarded by g_mu.
+std::function<void(LogLevel)> g_observer;  // Guarded by g_mu.
 
 const char* level_name(LogLevel l) {
   switch (l) {
@@ -136,9 +137,15 @@ std::string format_log_line(LogLevel level, std::string_view message,
   return out;
 }
 
-void log_event(LogLevel level, std::string_view message, std::vector<LogField> fields) {
-  if (level < g_level.load()) return;
+void set_log_observer(std::function<void(LogLevel)> observer) {
   std::lock_guard lock(g_mu);
+  g_observer = std::move(observer);
+}
+
+void log_event(LogLevel level, std::string_view message, std::vector<LogField> fields) {
+  std::lock_guard lock(g_mu);
+  if (level >= LogLevel::kWarning && g_observer) g_observer(level);
+  if (level < g_level.load()) return;
   std::string line = format_log_line(level, message, fields, g_format, g_color, now_rfc3339());
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -3,6 +3,7 @@
 // Never carries job output, secrets or full tokens.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ inline void log_debug(std::string_view m, std::vector<LogField> f = {}) { log_ev
 inline void log_info(std::string_view m, std::vector<LogField> f = {}) { log_event(LogLevel::kInfo, m, std::move(f)); }
 inline void log_warning(std::string_view m, std::vector<LogField> f = {}) { log_event(LogLevel::kWarning, m, std::move(f)); }
 inline void log_error(std::string_view m, std::vector<LogField> f = {}) { log_event(LogLevel::kError, m, std::move(f)); }
+
+// Called for every line written at warning level or above (the errors metric).
+// Pass an empty function to remove it. Thread-safe.
+void set_log_observer(std::function<void(LogLevel)> observer);
 
 // Formats one line without writing it (used by tests and by log_event).
 std::string format_log_line(LogLevel level, std::string_view message,

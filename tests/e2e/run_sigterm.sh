@@ -38,5 +38,12 @@ control GET "jobs/$id" > "$WORK/record.json"
 [ "$(jq -r .failure_reason "$WORK/record.json")" = runner_interrupted ] || fail "wrong failure reason"
 jq -r .trace "$WORK/record.json" | grep -q "ERROR: Job failed: aborted: terminated" || fail "final line missing"
 child=$(cat "$WORK/child.pid")
-if kill -0 "$child" 2>/dev/null; then fail "job child $child survived"; fi
+# Killed with the job's process group; give init a moment to reap the orphan.
+for i in $(seq 1 50); do
+  state=$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null || true)
+  [ -z "$state" ] || [ "$state" = Z ] && break
+  sleep 0.1
+done
+state=$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null || true)
+[ -z "$state" ] || [ "$state" = Z ] || fail "job child $child survived (state $state)"
 echo ok
