@@ -38,6 +38,7 @@ struct JobRequestResult {
   int status = 0;                      // HTTP status, -1 for transport/decoding errors
   std::optional<JobSpec> job{};        // set on 201
   std::string last_update{};           // X-GitLab-Last-Update, empty when absent
+  std::string correlation_id{};        // X-Request-Id of the answer (Gitaly correlation, §0.2)
   bool retriable_response_seen = false;  // feeds adaptive request concurrency (§2.5)
   bool unhealthy = false;              // 403 or client error (§2.3)
   std::string message{};               // for the runner log

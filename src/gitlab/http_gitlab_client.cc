@@ -91,6 +91,7 @@ JobRequestResult HttpGitLabClient::request_job(const RunnerCredentials& runner,
   result.status = resp->status;
   result.retriable_response_seen = resp->retriable_seen;
   result.last_update = resp->header("X-GitLab-Last-Update");
+  result.correlation_id = resp->header("X-Request-Id");
   switch (resp->status) {
     case 201: {
       if (!is_json(*resp)) {

@@ -29,12 +29,13 @@ TEST(HttpGitLabClient, ApiBaseStripsSlashAndLegacyCi) {
 TEST(HttpGitLabClient, RequestJobSendsTokensAndParsesTheJob) {
   FakeHttpTransport http;
   http.answers.push_back(json_response(201, R"({"id": 77, "token": "glcbt-x"})",
-                                       {{"X-GitLab-Last-Update", "lu9"}}));
+                                       {{"X-GitLab-Last-Update", "lu9"}, {"X-Request-Id", "01HCORR"}}));
   HttpGitLabClient client(http);
   JobRequestResult r = client.request_job(runner(), RunnerInfoPayload{}, "lu8", {});
   ASSERT_TRUE(r.job.has_value());
   EXPECT_EQ(r.job->id, 77);
   EXPECT_EQ(r.last_update, "lu9");
+  EXPECT_EQ(r.correlation_id, "01HCORR");
   const HttpRequest& req = http.requests[0];
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.url, "https://gitlab.example.com/api/v4/jobs/request");

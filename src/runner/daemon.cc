@@ -309,7 +309,7 @@ void Daemon::process(const RunnerSettings& runner) {
   if (!result.payload_errors.empty()) {
     finish_payload_error(runner, info, job, result.payload_errors);
   } else {
-    run_job(runner, std::move(job), info);
+    run_job(runner, std::move(job), info, result.correlation_id);
   }
   {
     std::lock_guard lock(mu_);
@@ -342,7 +342,8 @@ void Daemon::finish_payload_error(const RunnerSettings& runner, const RunnerInfo
   (void)uploader.finish(final_state, final_stop_.get_token());
 }
 
-void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfoPayload& info) {
+void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfoPayload& info,
+                     const std::string& correlation_id) {
   RunnerCredentials creds = credentials(runner);
   std::string short_tok = short_token(runner.token.value);
 
@@ -406,6 +407,7 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
   cfg.concurrent_project_id = slot.concurrent_project_id;
   cfg.helper_command = options_.helper_command;
   cfg.user = options_.user;
+  cfg.correlation_id = correlation_id;
   JobRun run(std::move(job), **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
 

@@ -101,7 +101,8 @@ class Daemon {
   void feed(std::stop_token stop);
   void work(std::stop_token stop, int index);
   void process(const RunnerSettings& runner);
-  void run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfoPayload& info);
+  void run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfoPayload& info,
+               const std::string& correlation_id);
   void finish_payload_error(const RunnerSettings& runner, const RunnerInfoPayload& info,
                             const JobSpec& job, const std::vector<std::string>& errors);
   bool is_healthy(const RunnerSettings& runner);

@@ -189,6 +189,7 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.user_agent = std::string("gitlab-runner ") + compat_version() + " " + platform() + "/" +
                    architecture();
   ctx.ff_script_sections = vars_.flags.get("FF_SCRIPT_SECTIONS");
+  if (vars_.flags.get("FF_USE_GITALY_CORRELATION_ID")) ctx.correlation_id = config_.correlation_id;
   return ctx;
 }
 

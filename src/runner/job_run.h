@@ -34,6 +34,7 @@ struct JobRunConfig {
   int concurrent_project_id = 0;      // CI_CONCURRENT_PROJECT_ID
   std::string helper_command{};       // absolute path of this binary (cache/artifact helpers)
   std::string user{};                 // `run --user`
+  std::string correlation_id{};       // job request's X-Request-Id (FF_USE_GITALY_CORRELATION_ID)
   // Local mode: the working tree is the project dir (no builds-dir layout).
   std::string project_dir_override{};
   // Local mode: where file variables and GITLAB_ENV live (default <project dir>.tmp).
