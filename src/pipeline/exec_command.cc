@@ -99,6 +99,26 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
 
   GitFacts git = read_git_facts(options.project_dir);
   Variables predefined = predefined_variables(git, options.project_dir, options.file);
+  Result<WorkflowDecision> workflow =
+      evaluate_workflow(*expanded, predefined, cli_variables, options.project_dir);
+  if (!workflow) return report_error(err, workflow.error().message);
+  if (!workflow->run) {
+    out << "Pipeline filtered out by workflow rules.\n";
+    return 0;
+  }
+  // workflow:rules:variables override top-level variables (§7.1 #9).
+  for (const VariableDef& var : workflow->variables) {
+    auto same = std::find_if(expanded->variables.begin(), expanded->variables.end(),
+                             [&var](const VariableDef& v) { return v.name == var.name; });
+    if (same != expanded->variables.end()) {
+      *same = var;
+    } else {
+      expanded->variables.push_back(var);
+    }
+  }
+  if (!workflow->name.empty()) {
+    predefined.push_back(Variable{.key = "CI_PIPELINE_NAME", .value = workflow->name, .is_public = true});
+  }
   std::vector<std::string> removed;
   Result<PipelineConfig> kept =
       apply_rules(*expanded, predefined, cli_variables, options.project_dir, &removed);

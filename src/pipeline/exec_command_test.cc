@@ -162,5 +162,22 @@ TEST_F(RunExec, ParallelJobsSelectedByBaseName) {
   EXPECT_EQ(find_variable(jobs[1].spec.variables, "CI_NODE_TOTAL")->value, "2");
 }
 
+TEST_F(RunExec, WorkflowRules) {
+  write(
+      "workflow:\n"
+      "  rules:\n"
+      "    - if: $SKIP\n"
+      "      when: never\n"
+      "    - variables: {TARGET: wf}\n"
+      "variables: {TARGET: top}\n"
+      "job: {script: x}\n");
+  EXPECT_EQ(run({.variables = {"SKIP=1"}}), 0);
+  EXPECT_EQ(out_.str(), "Pipeline filtered out by workflow rules.\n");
+  EXPECT_TRUE(launcher_.started().empty());
+  EXPECT_EQ(run({}), 0);
+  ASSERT_EQ(launcher_.jobs().size(), 1u);
+  EXPECT_EQ(find_variable(launcher_.jobs()[0].spec.variables, "TARGET")->value, "wf");
+}
+
 }  // namespace
 }  // namespace glr

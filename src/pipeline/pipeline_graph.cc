@@ -63,6 +63,27 @@ Result<PipelineGraph> build_graph(const PipelineConfig& pipeline,
                                   .selected = is_selected(job->name),
                                   .trigger = job->trigger.has_value()});
   }
+  // dependencies (§4.7): defined, in the current or an earlier stage, and part of needs.
+  for (const JobConfig* job : order) {
+    if (!job->dependencies) continue;
+    for (const std::string& dep : *job->dependencies) {
+      const JobConfig* target = pipeline.find_job(dep);
+      if (target == nullptr) {
+        return error(job->line, fmt::format("{} job: undefined dependency: {}", job->name, dep));
+      }
+      if (stage_index(target->stage) > stage_index(job->stage)) {
+        return error(job->line, fmt::format("{} job: dependency {} is not defined in current or "
+                                            "prior stages",
+                                            job->name, dep));
+      }
+      if (job->needs && !job->needs->empty() &&
+          std::none_of(job->needs->begin(), job->needs->end(),
+                       [&dep](const NeedDef& n) { return n.job == dep; })) {
+        return error(job->line, fmt::format("jobs:{} dependencies the {} should be part of needs",
+                                            job->name, dep));
+      }
+    }
+  }
   for (const JobConfig* job : order) {
     if (!job->needs) continue;
     GraphJob& node = graph.jobs[index[job->name]];

@@ -88,6 +88,16 @@ TEST(PipelineGraph, NeedsErrors) {
   EXPECT_TRUE(g.jobs[0].needs->empty());
 }
 
+TEST(PipelineGraph, DependenciesErrors) {
+  EXPECT_EQ(graph_error("a: {script: x, dependencies: [nope]}\n"),
+            ".gitlab-ci.yml:1: a job: undefined dependency: nope");
+  EXPECT_EQ(graph_error("a: {stage: build, script: x, dependencies: [b]}\nb: {script: x}\n"),
+            ".gitlab-ci.yml:1: a job: dependency b is not defined in current or prior stages");
+  EXPECT_EQ(graph_error("b: {stage: build, script: x}\nc: {stage: build, script: x}\n"
+                        "a: {script: x, needs: [b], dependencies: [c]}\n"),
+            ".gitlab-ci.yml:3: jobs:a dependencies the c should be part of needs");
+}
+
 TEST(PipelineGraph, SelectionKeepsOnlyNamedJobs) {
   PipelineGraph g = graph_of("a: {stage: build, script: x}\nb: {script: x, needs: [a]}\nc: {script: x}\n",
                              {"b", "c"});

@@ -346,6 +346,69 @@ bool any_file_exists(const std::filesystem::path& project_dir,
   return false;
 }
 
+Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
+                                           const Variables& pipeline_variables,
+                                           const Variables& cli_variables,
+                                           const std::filesystem::path& project_dir) {
+  WorkflowDecision decision;
+  const ConfigValue& workflow = pipeline.workflow;
+  if (!workflow.is_mapping()) return decision;
+  if (const ConfigValue* name = workflow.find("name"); name != nullptr && name->is_scalar()) {
+    decision.name = std::string(trim(name->scalar));
+  }
+  const ConfigValue* rules = workflow.find("rules");
+  if (rules == nullptr || !rules->is_sequence()) return decision;
+  auto error = [&pipeline](int line, const std::string& message) {
+    return fail(ErrorKind::kInvalidInput, fmt::format("{}:{}: {}", pipeline.file_name, line, message));
+  };
+  ExpressionVariables vars;
+  for (const Variable& v : pipeline_variables) vars[v.key] = v.value;
+  for (const VariableDef& v : pipeline.variables) vars[v.name] = v.value;
+  for (const Variable& v : cli_variables) vars[v.key] = v.value;
+  for (const ConfigValue& rule : rules->items) {
+    if (!rule.is_mapping()) return error(rule.line, "workflow:rules:rule config should be a hash");
+    bool ok = true;
+    if (const ConfigValue* expr = rule.find("if")) {
+      Result<bool> r = evaluate_expression(expr->scalar, vars);
+      if (!expr->is_scalar() || !r) {
+        return error(expr->line, fmt::format("workflow:rules:rule if invalid expression syntax: {}",
+                                             expr->scalar));
+      }
+      ok = *r;
+    }
+    if (const ConfigValue* exists = rule.find("exists"); ok && exists != nullptr) {
+      const ConfigValue& e = exists->is_mapping() && exists->find("paths") != nullptr
+                                 ? *exists->find("paths")
+                                 : *exists;
+      std::vector<std::string> patterns;
+      if (e.is_scalar()) patterns.push_back(e.scalar);
+      for (const ConfigValue& item : e.items) {
+        if (item.is_scalar()) patterns.push_back(item.scalar);
+      }
+      ok = any_file_exists(project_dir, patterns);
+    }
+    if (!ok) continue;
+    const ConfigValue* when = rule.find("when");
+    if (when != nullptr && (!when->is_scalar() || (when->scalar != "always" && when->scalar != "never"))) {
+      return error(when->line, "workflow:rules:rule when unknown value: should be always or never");
+    }
+    decision.run = when == nullptr || when->scalar != "never";
+    if (const ConfigValue* variables = rule.find("variables"); variables != nullptr && variables->is_mapping()) {
+      for (size_t i = 0; i < variables->keys.size(); ++i) {
+        const ConfigValue& v = variables->items[i];
+        const ConfigValue* value = v.is_mapping() ? v.find("value") : &v;
+        decision.variables.push_back(VariableDef{
+            .name = variables->keys[i],
+            .value = value != nullptr && value->is_scalar() ? value->scalar : "",
+            .line = v.line});
+      }
+    }
+    return decision;
+  }
+  decision.run = false;  // no rule matched: no pipeline
+  return decision;
+}
+
 Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
                                    const Variables& pipeline_variables,
                                    const Variables& cli_variables,

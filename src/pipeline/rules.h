@@ -44,4 +44,21 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
                                    const std::filesystem::path& project_dir,
                                    std::vector<std::string>* removed = nullptr);
 
+// `workflow:` (§8.6): whether a pipeline is created, and the matching rule's variables (which
+// override top-level variables) and `workflow:name`.
+struct WorkflowDecision {
+  bool run = true;
+  std::vector<VariableDef> variables{};
+  std::string name{};
+  friend bool operator==(const WorkflowDecision&, const WorkflowDecision&) = default;
+};
+
+// Evaluates workflow:rules with the pipeline-level variables (predefined, top-level, command
+// line). No workflow:rules: run. No matching rule or `when: never`: do not run. Errors are
+// kInvalidInput ("<file>:<line>: workflow:rules:rule if invalid expression syntax ...").
+Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
+                                           const Variables& pipeline_variables,
+                                           const Variables& cli_variables,
+                                           const std::filesystem::path& project_dir);
+
 }  // namespace glr
