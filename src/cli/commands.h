@@ -22,6 +22,8 @@ void add_run_command(CLI::App& app, GlobalOptions& global);
 void add_run_single_command(CLI::App& app, GlobalOptions& global);
 void add_list_command(CLI::App& app, GlobalOptions& global);
 void add_exec_command(CLI::App& app, GlobalOptions& global);
+// register, verify, unregister, reset-token (cmd_register.cc).
+void add_register_commands(CLI::App& app, GlobalOptions& global);
 
 // Applies --debug/--log-level/--log-format over the config file's values.
 // Returns false (after printing why) when a value is invalid.

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   glr::add_run_single_command(app, global);
   glr::add_list_command(app, global);
   glr::add_exec_command(app, global);
+  glr::add_register_commands(app, global);
 
   try {
     app.parse(argc, argv);
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "glrunner: %s\n", e.what());
     std::fprintf(stderr, "Run 'glrunner --help' for usage.\n");
+    return 1;
+  } catch (const std::exception& e) {
+    // Library exceptions that escaped an adapter: report, never std::terminate.
+    std::fprintf(stderr, "glrunner: internal error: %s\n", e.what());
     return 1;
   }
   return global.exit_code;

@@ -398,6 +398,11 @@ struct FakeGitLab::Impl {
   std::string last_features = "{}";
   std::vector<RecordedRequest> recorded;
   std::vector<GitRepo> repos;
+  std::set<std::string> registration_tokens;
+  std::set<std::string> pats;
+  bool registration_disabled = false;
+  std::vector<FakeGitLab::RegisteredRunner> registered;
+  int64_t next_runner_id = 4211;
   std::mt19937_64 rng{std::random_device{}()};
 
   boost::asio::io_context io;
@@ -641,7 +646,10 @@ struct FakeGitLab::Impl {
         }
       }
     }
-    if (!endpoint) return Reply{json_message(404, "404 Not Found")};
+    if (!endpoint) {
+      if (std::optional<Response> r = handle_registration(req, path)) return Reply{std::move(*r)};
+      return Reply{json_message(404, "404 Not Found")};
+    }
     switch (*endpoint) {
       case FakeEndpoint::kRequestJob:
         return Reply{handle_request_job(req)};
@@ -655,6 +663,94 @@ struct FakeGitLab::Impl {
         break;
     }
     return Reply{json_message(404, "404 Not Found")};
+  }
+
+  // ---- runner lifecycle endpoints (api spec §1.2-§1.6) ---------------------------------------
+
+  // REQUIRES: mu held.
+  FakeGitLab::RegisteredRunner* runner_by_token(const std::string& token) {
+    for (auto& r : registered)
+      if (!r.deleted && r.token == token) return &r;
+    return nullptr;
+  }
+
+  // REQUIRES: mu held. Creates a runner that may then request jobs.
+  json create_runner(const std::string& prefix, const json& body, const std::string& type) {
+    FakeGitLab::RegisteredRunner r;
+    r.id = next_runner_id++;
+    r.token = prefix + random_string(rng, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20);
+    r.description = string_field(body, "description");
+    if (body.contains("tag_list")) {
+      const json& t = body["tag_list"];
+      if (t.is_string()) {
+        r.tag_list = t.get<std::string>();
+      } else if (t.is_array()) {
+        for (const json& e : t) r.tag_list += (r.tag_list.empty() ? "" : ",") + e.get<std::string>();
+      }
+    }
+    r.runner_type = type;
+    runners.insert(r.token);
+    registered.push_back(r);
+    return json{{"id", r.id}, {"token", r.token}, {"token_expires_at", nullptr}};
+  }
+
+  std::optional<Response> handle_registration(const Request& req, const std::string& path) {
+    json body = json::parse(req.body(), nullptr, false);
+    if (body.is_discarded() || !body.is_object()) body = json::object();
+    std::string token = string_field(body, "token");
+    std::lock_guard lock(mu);
+    if (req.method() == http::verb::post && path == "/api/v4/runners") {
+      if (registration_disabled) return json_message(410, "410 Gone");
+      if (registration_tokens.count(token) == 0) return json_message(403, "403 Forbidden");
+      return make_response(201, create_runner("t1_", body, "instance_type").dump());
+    }
+    if (req.method() == http::verb::post && path == "/api/v4/user/runners") {
+      if (pats.count(std::string(sv(req["PRIVATE-TOKEN"]))) == 0)
+        return json_message(401, "401 Unauthorized");
+      std::string type = string_field(body, "runner_type");
+      if (type != "instance_type" && type != "group_type" && type != "project_type")
+        return make_response(400, json{{"error", "runner_type does not have a valid value"}}.dump());
+      if (type == "group_type" && !body.contains("group_id"))
+        return make_response(400, json{{"message", "400 Bad request - group_id is missing"}}.dump());
+      if (type == "project_type" && !body.contains("project_id"))
+        return make_response(400, json{{"message", "400 Bad request - project_id is missing"}}.dump());
+      std::string partition = type == "instance_type" ? "t1_" : type == "group_type" ? "t2_" : "t3_";
+      return make_response(201, create_runner("glrt-" + partition, body, type).dump());
+    }
+    if (req.method() == http::verb::post && path == "/api/v4/runners/verify") {
+      FakeGitLab::RegisteredRunner* r = runner_by_token(token);
+      if (r == nullptr) return json_message(403, "403 Forbidden");
+      std::string system_id = string_field(body, "system_id");
+      if (!system_id.empty() &&
+          std::find(r->managers.begin(), r->managers.end(), system_id) == r->managers.end())
+        r->managers.push_back(system_id);
+      return make_response(200, json{{"id", r->id}, {"token", r->token}, {"token_expires_at", nullptr}}.dump());
+    }
+    if (req.method() == http::verb::delete_ && path == "/api/v4/runners") {
+      FakeGitLab::RegisteredRunner* r = runner_by_token(token);
+      if (r == nullptr) return json_message(403, "403 Forbidden");
+      r->deleted = true;
+      runners.erase(token);
+      return make_response(204);
+    }
+    if (req.method() == http::verb::delete_ && path == "/api/v4/runners/managers") {
+      FakeGitLab::RegisteredRunner* r = runner_by_token(token);
+      if (r == nullptr) return json_message(403, "403 Forbidden");
+      auto it = std::find(r->managers.begin(), r->managers.end(), string_field(body, "system_id"));
+      if (it == r->managers.end()) return json_message(404, "404 Runner manager not found");
+      r->managers.erase(it);
+      return make_response(204);
+    }
+    if (req.method() == http::verb::post && path == "/api/v4/runners/reset_authentication_token") {
+      FakeGitLab::RegisteredRunner* r = runner_by_token(token);
+      if (r == nullptr) return json_message(403, "403 Forbidden");
+      runners.erase(r->token);
+      std::string prefix = r->token.substr(0, r->token.starts_with("glrt-") ? 8 : 3);
+      r->token = prefix + random_string(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 20);
+      runners.insert(r->token);
+      return make_response(201, json{{"token", r->token}, {"token_expires_at", nullptr}}.dump());
+    }
+    return std::nullopt;
   }
 
   // ---- POST /api/v4/jobs/request (api spec §2.2) ---------------------------------------------
@@ -928,6 +1024,26 @@ FakeGitLab::~FakeGitLab() { impl_->stop(); }
 std::string FakeGitLab::url() const { return impl_->url(); }
 uint16_t FakeGitLab::port() const { return impl_->port; }
 
+void FakeGitLab::add_registration_token(std::string token) {
+  std::lock_guard lock(impl_->mu);
+  impl_->registration_tokens.insert(std::move(token));
+}
+
+void FakeGitLab::add_personal_access_token(std::string token) {
+  std::lock_guard lock(impl_->mu);
+  impl_->pats.insert(std::move(token));
+}
+
+void FakeGitLab::set_registration_disabled(bool disabled) {
+  std::lock_guard lock(impl_->mu);
+  impl_->registration_disabled = disabled;
+}
+
+std::vector<FakeGitLab::RegisteredRunner> FakeGitLab::registered_runners() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->registered;
+}
+
 void FakeGitLab::add_runner(std::string token) {
   std::lock_guard lock(impl_->mu);
   impl_->runners.insert(std::move(token));
@@ -1083,6 +1199,27 @@ Response FakeGitLab::Impl::handle_control(const Request& req, const std::string&
     if (token.empty()) return json_message(400, "token required");
     gl.add_runner(token);
     return ok();
+  }
+  if (post && path == "/__control/registration_tokens") {
+    gl.add_registration_token(std::string(trim(req.body())));
+    return ok();
+  }
+  if (post && path == "/__control/pats") {
+    gl.add_personal_access_token(std::string(trim(req.body())));
+    return ok();
+  }
+  if (post && path == "/__control/registration_disabled") {
+    gl.set_registration_disabled(param("value") != "0");
+    return ok();
+  }
+  if (req.method() == http::verb::get && path == "/__control/registered_runners") {
+    json list = json::array();
+    for (const RegisteredRunner& r : gl.registered_runners()) {
+      list.push_back({{"id", r.id}, {"token", r.token}, {"description", r.description},
+                      {"tag_list", r.tag_list}, {"runner_type", r.runner_type},
+                      {"managers", r.managers}, {"deleted", r.deleted}});
+    }
+    return make_response(200, list.dump());
   }
   if (post && path == "/__control/jobs") {
     int64_t id = gl.enqueue_job(req.body());

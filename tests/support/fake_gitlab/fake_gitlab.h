@@ -142,6 +142,22 @@ class FakeGitLab {
   // Requires Basic auth gitlab-ci-token:<token of a running or canceling job>.
   void add_git_repo(std::string url_path, std::filesystem::path repo_dir);
 
+  // Registration side (api spec §1.2-§1.6): legacy registration tokens, personal access
+  // tokens for POST /user/runners, and the runners created through them.
+  void add_registration_token(std::string token);
+  void add_personal_access_token(std::string token);
+  void set_registration_disabled(bool disabled);  // POST /runners answers 410
+  struct RegisteredRunner {
+    int64_t id = 0;
+    std::string token{};
+    std::string description{};
+    std::string tag_list{};
+    std::string runner_type{};
+    std::vector<std::string> managers{};  // system_ids that verified with the token
+    bool deleted = false;
+  };
+  std::vector<RegisteredRunner> registered_runners() const;
+
   struct Impl;
 
  private:
