@@ -10,6 +10,8 @@
 
 #include "cli/commands.h"
 #include "cli/shell_executor_factory.h"
+#include "cli/token_rotation.h"
+#include "gitlab/registration_client.h"
 #include "gitlab/http_gitlab_client.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
@@ -117,6 +119,18 @@ int run_loop(RunLoopOptions options) {
   bool forceful = false;
   std::chrono::steady_clock::time_point forceful_deadline{};
 
+  // Token rotation at 75 % of the lifetime (§1.6); the rewritten file is picked up by the
+  // mtime check like any other change.
+  RegistrationClient registration(transport);
+  auto rotate_tokens = [&] {
+    if (!options.config_path) return;
+    Result<GlobalConfig> current = load_config(*options.config_path);
+    if (!current) return;
+    if (rotate_due_tokens(*current, *options.config_path, registration,
+                          std::chrono::system_clock::now()))
+      metrics.config_saved(true);
+  };
+
   auto reload = [&](bool forced) {
     if (!options.config_path) return;
     auto now_mtime = mtime(*options.config_path);
@@ -152,6 +166,7 @@ int run_loop(RunLoopOptions options) {
     if (!sig) {
       if (!graceful && !forceful && std::chrono::steady_clock::now() - last_check >= 3s) {
         last_check = std::chrono::steady_clock::now();
+        rotate_tokens();
         reload(false);
       }
       continue;
