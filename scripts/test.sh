@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 cd build
+# Jobs run in login shells (`bash -l`, as the official shell executor). A developer's
+# ~/.bashrc (pyenv, nvm, ...) would run in every one of them; concurrent `pyenv rehash`
+# calls block each other for a minute. Tests get a clean HOME instead.
+TEST_HOME=$(mktemp -d)
+trap 'rm -rf "$TEST_HOME"' EXIT
+export HOME="$TEST_HOME"
 ctest --output-on-failure --timeout 600 -j "$(nproc 2>/dev/null || echo 2)"
