@@ -132,7 +132,7 @@ int register_command(RegisterFlags& f, GlobalOptions& global) {
   if (interactive) {
     f.url = prompt("Enter the GitLab instance URL (for example, https://gitlab.com/):", f.url);
     if (f.token.empty() && f.registration_token.empty() && f.pat.empty())
-      f.token = prompt("Enter the registration token:", f.token);
+      f.registration_token = prompt("Enter the registration token:", f.registration_token);
     f.runner.name = prompt("Enter a name for the runner:", f.runner.name);
     f.runner.executor = prompt("Enter an executor: shell, docker, kubernetes, custom:", f.runner.executor);
   }

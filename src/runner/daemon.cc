@@ -290,6 +290,7 @@ void Daemon::process(const RunnerSettings& runner) {
   }
   JobSpec job = std::move(*result.job);
   log_info("Checking for jobs... received", {{"job", std::to_string(job.id)},
+                                             {"project", std::to_string(job.job_info.project_id)},
                                              {"repo_url", sanitize_url(job.git_info.repo_url)},
                                              {"runner", short_tok}});
   {
@@ -450,6 +451,7 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
       metrics->job_failed(id, map_failure_reason(outcome.reason, failure_reasons), "traditional");
   }
   log_info("Job finished", {{"job", std::to_string(job_id)},
+                            {"project", std::to_string(project_id)},
                             {"runner", short_tok},
                             {"state", outcome.state == JobState::kSuccess ? "success" : "failed"},
                             {"failure_reason", std::string(to_string(outcome.reason))}});
