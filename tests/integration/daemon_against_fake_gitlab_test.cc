@@ -77,6 +77,7 @@ struct JobOptions {
   std::vector<std::pair<std::string, std::string>> variables{};
   std::vector<std::pair<std::string, std::string>> masked{};
   int timeout = 600;
+  std::string extra_json{};  // more top-level payload keys, with a leading comma
 };
 
 class EngineTest : public ::testing::Test {
@@ -130,6 +131,7 @@ class EngineTest : public ::testing::Test {
            "\"depth\":20}," +
            "\"runner_info\":{\"timeout\":" + std::to_string(o.timeout) + "}," +
            "\"variables\":[" + vars.str() + "]," + "\"steps\":[" + steps + "]," +
+           (o.extra_json.empty() ? "" : o.extra_json.substr(1) + ",") +
            "\"features\":{\"trace_sections\":true,\"failure_reasons\":[\"script_failure\","
            "\"runner_system_failure\",\"job_execution_timeout\",\"unknown_failure\"]}}";
   }
@@ -282,6 +284,20 @@ TEST_F(EngineTest, JobTimeoutIsJobExecutionTimeout) {
   EXPECT_EQ(r.state, "failed");
   EXPECT_EQ(r.failure_reason, "job_execution_timeout");
   EXPECT_NE(r.trace.find("execution took longer than 3s seconds"), std::string::npos);
+}
+
+TEST_F(EngineTest, ArtifactsAndCacheAreSkippedWithAWarningUntilTheHelpersExist) {
+  // TODO(#5): the artifact/cache helper subcommands; until then the job must not fail.
+  JobOptions o;
+  o.script = {"echo data > out.txt"};
+  o.extra_json =
+      ",\"artifacts\":[{\"name\":\"a\",\"paths\":[\"out.txt\"],\"when\":\"on_success\","
+      "\"artifact_type\":\"archive\",\"artifact_format\":\"zip\"}],"
+      "\"cache\":[{\"key\":\"k\",\"paths\":[\"vendor/\"],\"policy\":\"pull-push\"}]";
+  int64_t id = gitlab_.enqueue_job(payload(o));
+  JobRecord r = run_until_done(id);
+  EXPECT_EQ(r.state, "success") << r.trace;
+  EXPECT_NE(r.trace.find("is not supported by this executor."), std::string::npos) << r.trace;
 }
 
 TEST_F(EngineTest, CloneWithoutValidTokenFailsGetSources) {
