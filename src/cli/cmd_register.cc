@@ -90,6 +90,14 @@ std::string prompt(const std::string& question, const std::string& current) {
   return std::string(trim(line));
 }
 
+// The GitLab client stack the lifecycle commands share.
+struct ApiClient {
+  SystemClock clock;
+  CurlTransport curl;
+  RetryingTransport transport{curl, clock};
+  RegistrationClient client{transport};
+};
+
 struct RegisterFlags {
   std::string config;
   bool non_interactive = false;
@@ -180,10 +188,8 @@ int register_command(RegisterFlags& f, GlobalOptions& global) {
   if (f.attributes.description.empty()) f.attributes.description = runner.name;
   if (f.attributes.tag_list.empty()) f.attributes.run_untagged = true;
 
-  SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, clock);
-  RegistrationClient client(transport);
+  ApiClient api;
+  RegistrationClient& client = api.client;
   RunnerInfoPayload info = info_for(runner.executor);
 
   Result<RunnerTokenInfo> created = fail(ErrorKind::kInternal, "no token");
@@ -280,20 +286,44 @@ std::vector<size_t> select_runners(const GlobalConfig& c, const SelectFlags& f) 
   return out;
 }
 
-int verify_command(SelectFlags& f, GlobalOptions& global) {
-  Result<std::filesystem::path> path = config_path(f.config);
-  if (!path) return error_exit(path.error().message);
+// An existing config.toml, its logging settings applied, and this host's system_id.
+struct LoadedConfig {
+  std::filesystem::path path;
+  GlobalConfig config;
+  std::string system_id;
+};
+
+std::optional<LoadedConfig> open_config(const std::string& flag, GlobalOptions& global) {
+  Result<std::filesystem::path> path = config_path(flag);
+  if (!path) {
+    error_exit(path.error().message);
+    return std::nullopt;
+  }
   Result<GlobalConfig> config = load_config(*path);
-  if (!setup_logging(global, config ? config->log_level : "", config ? config->log_format : "")) return 1;
-  if (!config) return error_exit(config.error().message);
+  if (!setup_logging(global, config ? config->log_level : "", config ? config->log_format : ""))
+    return std::nullopt;
+  if (!config) {
+    error_exit(config.error().message);
+    return std::nullopt;
+  }
   Result<std::string> system_id = load_or_create_system_id(*path);
-  if (!system_id) return error_exit(system_id.error().message);
+  if (!system_id) {
+    error_exit(system_id.error().message);
+    return std::nullopt;
+  }
+  return LoadedConfig{*path, std::move(*config), *system_id};
+}
+
+int verify_command(SelectFlags& f, GlobalOptions& global) {
+  std::optional<LoadedConfig> loaded = open_config(f.config, global);
+  if (!loaded) return 1;
+  GlobalConfig* config = &loaded->config;
+  const std::filesystem::path* path = &loaded->path;
+  const std::string* system_id = &loaded->system_id;
   std::vector<size_t> chosen = select_runners(*config, f);
   if (chosen.empty()) return error_exit("No runner matches the filtering parameters");
-  SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, clock);
-  RegistrationClient client(transport);
+  ApiClient api;
+  RegistrationClient& client = api.client;
   std::vector<size_t> removed;
   bool ok = true;
   for (size_t i : chosen) {
@@ -328,19 +358,15 @@ int verify_command(SelectFlags& f, GlobalOptions& global) {
 }
 
 int unregister_command(SelectFlags& f, GlobalOptions& global) {
-  Result<std::filesystem::path> path = config_path(f.config);
-  if (!path) return error_exit(path.error().message);
-  Result<GlobalConfig> config = load_config(*path);
-  if (!setup_logging(global, config ? config->log_level : "", config ? config->log_format : "")) return 1;
-  if (!config) return error_exit(config.error().message);
+  std::optional<LoadedConfig> loaded = open_config(f.config, global);
+  if (!loaded) return 1;
+  GlobalConfig* config = &loaded->config;
+  const std::filesystem::path* path = &loaded->path;
+  const std::string* system_id = &loaded->system_id;
   if (!f.all && f.name.empty() && f.token.empty())
     return error_exit("unregister: one of --name, --token (with --url) or --all-runners is required");
-  Result<std::string> system_id = load_or_create_system_id(*path);
-  if (!system_id) return error_exit(system_id.error().message);
-  SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, clock);
-  RegistrationClient client(transport);
+  ApiClient api;
+  RegistrationClient& client = api.client;
   std::vector<size_t> chosen = select_runners(*config, f);
   if (chosen.empty() && !f.token.empty() && !f.url.empty()) {
     // A runner not in the file: unregister it on the server only.
@@ -381,17 +407,14 @@ int unregister_command(SelectFlags& f, GlobalOptions& global) {
 }
 
 int reset_token_command(SelectFlags& f, GlobalOptions& global) {
-  Result<std::filesystem::path> path = config_path(f.config);
-  if (!path) return error_exit(path.error().message);
-  Result<GlobalConfig> config = load_config(*path);
-  if (!setup_logging(global, config ? config->log_level : "", config ? config->log_format : "")) return 1;
-  if (!config) return error_exit(config.error().message);
+  std::optional<LoadedConfig> loaded = open_config(f.config, global);
+  if (!loaded) return 1;
+  GlobalConfig* config = &loaded->config;
+  const std::filesystem::path* path = &loaded->path;
   if (!f.all && f.name.empty() && f.token.empty())
     return error_exit("reset-token: one of --name, --url with --id, or --all-runners is required");
-  SystemClock clock;
-  CurlTransport curl;
-  RetryingTransport transport(curl, clock);
-  RegistrationClient client(transport);
+  ApiClient api;
+  RegistrationClient& client = api.client;
   std::vector<size_t> chosen = select_runners(*config, f);
   if (chosen.empty()) return error_exit("No runner matches the filtering parameters");
   bool ok = true;
