@@ -1,20 +1,29 @@
-// libcurl adapter. Timeouts follow api spec §0.4 (connect 30 s, TLS >= 1.2);
-// proxies come from the standard environment variables, which libcurl honours.
-// Note: CURLOPT_CAINFO replaces the system bundle, while the official runner
-// appends tls-ca-file to the system pool; a CA file must therefore hold the
-// whole chain GitLab needs (documented in README).
+// libcurl adapter (api spec §0.4, §0.5): connect timeout 30 s, TCP keep-alive
+// 30 s, connections retired after 15 min (connection_max_age), TLS >= 1.2, the
+// CA file appended to the system trust store, proxies from the environment.
+// Transfers run through a multi handle so a stop wakes them immediately.
 #include "http/curl_transport.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
 
-#include <mutex>
+#include <string>
 
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace glr {
 namespace {
 
 std::once_flag g_curl_init;
+constexpr size_t kMaxIdleHandles = 16;
+constexpr long kConnectTimeoutMs = 30'000;
+constexpr long kKeepAliveSeconds = 30;
+constexpr long kConnectionMaxAgeSeconds = 15 * 60;
+// How long one curl_multi_poll may block; a stop or socket activity ends it sooner.
+constexpr int kPollTimeoutMs = 1000;
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -25,7 +34,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* headers = static_cast<std::vector<HttpHeader>*>(user);
   std::string_view line(data, size * n);
   if (line.starts_with("HTTP/")) {
-    headers->clear();  // a new response (after 100-continue or a redirect)
+    headers->clear();  // a new response (after 100-continue or a proxy CONNECT)
     return size * n;
   }
   size_t colon = line.find(':');
@@ -36,55 +45,27 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* stop = static_cast<std::stop_token*>(user);
-  return stop->stop_requested() ? 1 : 0;  // non-zero aborts the transfer
-}
-
-}  // namespace
-
-CurlTransport::CurlTransport() {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-CurlTransport::~CurlTransport() {
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
-}
-
-void* CurlTransport::acquire() {
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      void* h = idle_.back();
-      idle_.pop_back();
-      return h;
-    }
+// Adds the configured CA bundle to the store libcurl already filled with the
+// system CAs. The official runner appends tls-ca-file to the system pool, while
+// CURLOPT_CAINFO would replace it. A missing file is ignored like upstream does.
+CURLcode add_ca_file(CURL*, void* ssl_ctx, void* user) {
+  const std::string& path = *static_cast<const std::string*>(user);
+  if (::access(path.c_str(), R_OK) != 0) return CURLE_OK;
+  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  if (store == nullptr || X509_STORE_load_file(store, path.c_str()) != 1) {
+    log_warning("Failed to parse PEM in tls-ca-file", {{"file", path}});
   }
-  return curl_easy_init();
+  return CURLE_OK;
 }
 
-void CurlTransport::release(void* handle) {
-  std::lock_guard lock(mu_);
-  if (idle_.size() < 16) {
-    idle_.push_back(handle);
-  } else {
-    curl_easy_cleanup(static_cast<CURL*>(handle));
-  }
+Error transfer_error(const HttpRequest& request, CURLcode rc) {
+  std::string what = request.method + " " + request.url + ": " + curl_easy_strerror(rc);
+  if (rc == CURLE_OPERATION_TIMEDOUT) return Error{ErrorKind::kTimeout, std::move(what)};
+  return Error{ErrorKind::kUnavailable, std::move(what)};
 }
 
-Result<HttpResponse> CurlTransport::send(const HttpRequest& request, std::stop_token stop) {
-  CURL* curl = static_cast<CURL*>(acquire());
-  if (curl == nullptr) return fail(ErrorKind::kInternal, "curl_easy_init failed");
-  curl_easy_reset(curl);
-
-  HttpResponse response;
-  curl_slist* headers = nullptr;
-  for (const HttpHeader& h : request.headers) {
-    headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
-  }
-  // libcurl adds "Expect: 100-continue" to large bodies; GitLab does not need it.
-  headers = curl_slist_append(headers, "Expect:");
-
+void configure(CURL* curl, const HttpRequest& request, curl_slist* headers,
+               HttpResponse& response) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -96,36 +77,134 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request, std::stop_t
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
   }
+  // No CURLOPT_ACCEPT_ENCODING: we never advertise gzip, so bodies arrive plain (§0.2).
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, kKeepAliveSeconds);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, kKeepAliveSeconds);
+  curl_easy_setopt(curl, CURLOPT_MAXLIFETIME_CONN, kConnectionMaxAgeSeconds);
   curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-  if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &request.ca_file);
+    // The shared CA-store cache must not pick up (or hand out) our extra CAs.
+    curl_easy_setopt(curl, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+  }
   if (!request.cert_file.empty() && !request.key_file.empty()) {
     curl_easy_setopt(curl, CURLOPT_SSLCERT, request.cert_file.c_str());
     curl_easy_setopt(curl, CURLOPT_SSLKEY, request.key_file.c_str());
   }
+}
 
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+}  // namespace
+
+CurlTransport::CurlTransport() {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CurlTransport::~CurlTransport() {
+  for (Handles h : idle_) {
+    curl_easy_cleanup(static_cast<CURL*>(h.easy));
+    curl_multi_cleanup(static_cast<CURLM*>(h.multi));
+  }
+}
+
+CurlTransport::Handles CurlTransport::acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      Handles h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  Handles h{curl_easy_init(), curl_multi_init()};
+  if (h.easy == nullptr || h.multi == nullptr) {
+    if (h.easy != nullptr) curl_easy_cleanup(static_cast<CURL*>(h.easy));
+    if (h.multi != nullptr) curl_multi_cleanup(static_cast<CURLM*>(h.multi));
+    return Handles{};
+  }
+  return h;
+}
+
+void CurlTransport::release(Handles handles) {
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdleHandles) {
+      idle_.push_back(handles);
+      return;
+    }
+  }
+  curl_easy_cleanup(static_cast<CURL*>(handles.easy));
+  curl_multi_cleanup(static_cast<CURLM*>(handles.multi));
+}
+
+Result<HttpResponse> CurlTransport::send(const HttpRequest& request, std::stop_token stop) {
+  auto canceled = [&] {
+    return fail(ErrorKind::kCanceled, request.method + " " + request.url + ": canceled");
+  };
+  if (stop.stop_requested()) return canceled();
+  Handles handles = acquire();
+  if (handles.easy == nullptr) return fail(ErrorKind::kInternal, "curl: cannot create a handle");
+  CURL* curl = static_cast<CURL*>(handles.easy);
+  CURLM* multi = static_cast<CURLM*>(handles.multi);
+  curl_easy_reset(curl);
+
+  HttpResponse response;
+  curl_slist* headers = nullptr;
+  for (const HttpHeader& h : request.headers) {
+    headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
+  }
+  // libcurl adds "Expect: 100-continue" to large bodies; GitLab does not need it.
+  headers = curl_slist_append(headers, "Expect:");
+  configure(curl, request, headers, response);
+
+  CURLcode rc = CURLE_OK;
+  bool stopped = false;
+  bool multi_failed = false;
+  curl_multi_add_handle(multi, curl);
+  {
+    // Destroyed before the handles go back to the pool, so no late wakeup can
+    // reach a transfer that belongs to another request.
+    std::stop_callback wake(stop, [multi] { curl_multi_wakeup(multi); });
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+      if (running == 0) break;
+      if (stop.stop_requested()) {
+        stopped = true;
+        break;
+      }
+      if (curl_multi_poll(multi, nullptr, 0, kPollTimeoutMs, nullptr) != CURLM_OK) {
+        multi_failed = true;
+        break;
+      }
+    }
+  }
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+    if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) rc = msg->data.result;
+  }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  release(curl);
+  // Removing an unfinished transfer closes its connection; a finished one stays
+  // in the multi handle's cache for the next request.
+  curl_multi_remove_handle(multi, curl);
+  curl_slist_free_all(headers);
+  release(handles);
 
-  if (rc == CURLE_ABORTED_BY_CALLBACK || stop.stop_requested())
-    return fail(ErrorKind::kCanceled, request.method + " " + request.url + ": canceled");
-  if (rc == CURLE_OPERATION_TIMEDOUT)
-    return fail(ErrorKind::kTimeout, request.method + " " + request.url + ": " + curl_easy_strerror(rc));
-  if (rc != CURLE_OK)
-    return fail(ErrorKind::kUnavailable,
-                request.method + " " + request.url + ": " + curl_easy_strerror(rc));
+  if (stopped) return canceled();
+  if (multi_failed) return fail(ErrorKind::kInternal, request.method + " " + request.url +
+                                                          ": curl multi interface failed");
+  if (rc != CURLE_OK) return fail(transfer_error(request, rc));
   response.status = static_cast<int>(status);
   return response;
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -16,61 +17,86 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Accepts ONE connection and answers the requests on it in order with the canned
+// answers; an empty answer means "never answer" (held until the server dies).
 class OneShotServer {
  public:
-  explicit OneShotServer(std::string answer) : answer_(std::move(answer)) {
+  explicit OneShotServer(std::string answer) : OneShotServer(std::vector<std::string>{answer}) {}
+  explicit OneShotServer(std::vector<std::string> answers) : answers_(std::move(answers)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(fd_, 1);
+    ::listen(fd_, 4);
     socklen_t len = sizeof(addr);
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string req;
-      char buf[4096];
-      while (req.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::read(c, buf, sizeof(buf));
-        if (n <= 0) break;
-        req.append(buf, static_cast<size_t>(n));
-      }
-      size_t cl = req.find("Content-Length: ");
-      if (cl != std::string::npos) {
-        size_t want = std::stoul(req.substr(cl + 16));
-        size_t have = req.size() - req.find("\r\n\r\n") - 4;
-        while (have < want) {
-          ssize_t n = ::read(c, buf, sizeof(buf));
-          if (n <= 0) break;
-          req.append(buf, static_cast<size_t>(n));
-          have += static_cast<size_t>(n);
-        }
-      }
-      request_.set_value(req);
-      if (!answer_.empty()) {
-        (void)!::write(c, answer_.data(), answer_.size());
-      } else {
-        hold_.get_future().wait_for(10s);
-      }
-      ::close(c);
-    });
+    thread_ = std::thread([this] { serve(); });
   }
   ~OneShotServer() {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
-    try { hold_.set_value(); } catch (...) {}
+    try {
+      hold_.set_value();
+    } catch (...) {
+    }
     thread_.join();
   }
   int port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // The first request, once it has fully arrived.
   std::future<std::string> request() { return request_.get_future(); }
+  int requests_served() const { return served_.load(); }
 
  private:
-  std::string answer_;
+  void serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    std::string pending;
+    for (size_t i = 0; i < answers_.size(); ++i) {
+      std::string req = read_request(c, pending);
+      if (req.empty()) break;
+      if (i == 0) request_.set_value(req);
+      if (answers_[i].empty()) {
+        hold_.get_future().wait_for(10s);
+        break;
+      }
+      (void)!::write(c, answers_[i].data(), answers_[i].size());
+      ++served_;
+    }
+    ::close(c);
+  }
+  // Reads one request (headers + Content-Length body); bytes past it stay in `pending`.
+  static std::string read_request(int c, std::string& pending) {
+    char buf[4096];
+    auto fill = [&] {
+      ssize_t n = ::read(c, buf, sizeof(buf));
+      if (n <= 0) return false;
+      pending.append(buf, static_cast<size_t>(n));
+      return true;
+    };
+    while (pending.find("\r\n\r\n") == std::string::npos) {
+      if (!fill()) return {};
+    }
+    size_t head = pending.find("\r\n\r\n") + 4;
+    size_t want = 0;
+    size_t cl = pending.find("Content-Length: ");
+    if (cl != std::string::npos && cl < head) want = std::stoul(pending.substr(cl + 16));
+    while (pending.size() < head + want) {
+      if (!fill()) return {};
+    }
+    std::string req = pending.substr(0, head + want);
+    pending.erase(0, head + want);
+    return req;
+  }
+
+  std::vector<std::string> answers_;
   int fd_ = -1;
   int port_ = 0;
+  std::atomic<int> served_{0};
   std::promise<std::string> request_;
   std::promise<void> hold_;
   std::thread thread_;
@@ -84,7 +110,7 @@ TEST(CurlTransport, RoundTripsStatusHeadersAndBody) {
   CurlTransport t;
   HttpRequest req;
   req.method = "PATCH";
-  req.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/api/v4/jobs/1/trace";
+  req.url = server.url("/api/v4/jobs/1/trace");
   req.headers = {{"Content-Range", "0-10"}, {"JOB-TOKEN", "tok"}};
   req.body = "hello world";
   Result<HttpResponse> r = t.send(req, {});
@@ -105,7 +131,7 @@ TEST(CurlTransport, StopCancelsAHangingRequest) {
   std::stop_source stop;
   HttpRequest req;
   req.method = "POST";
-  req.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/api/v4/jobs/request";
+  req.url = server.url("/api/v4/jobs/request");
   req.body = "{}";
   auto started = std::chrono::steady_clock::now();
   std::thread stopper([&] {
@@ -116,7 +142,45 @@ TEST(CurlTransport, StopCancelsAHangingRequest) {
   stopper.join();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kCanceled);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  // The stop wakes the transfer at once instead of at the next progress tick.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+}
+
+TEST(CurlTransport, RequestTimeoutIsTimeout) {
+  OneShotServer server("");  // never answers
+  CurlTransport t;
+  HttpRequest req;
+  req.url = server.url("/slow");
+  req.timeout = 30ms;
+  Result<HttpResponse> r = t.send(req, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+}
+
+TEST(CurlTransport, ReusesTheKeepAliveConnection) {
+  // The server accepts a single connection: a second connect would never be answered.
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  OneShotServer server(std::vector<std::string>{ok, ok});
+  CurlTransport t;
+  HttpRequest req;
+  req.url = server.url("/a");
+  req.timeout = 2s;
+  ASSERT_TRUE(t.send(req, {}));
+  Result<HttpResponse> second = t.send(req, {});
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->body, "ok");
+  EXPECT_EQ(server.requests_served(), 2);
+}
+
+TEST(CurlTransport, AlreadyStoppedSendsNothing) {
+  CurlTransport t;
+  std::stop_source stop;
+  stop.request_stop();
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/";
+  Result<HttpResponse> r = t.send(req, stop.get_token());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kCanceled);
 }
 
 TEST(CurlTransport, RefusedConnectionIsUnavailable) {
