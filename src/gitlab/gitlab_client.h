@@ -69,6 +69,7 @@ struct UpdateJobResult {
   std::string job_status{};  // Job-Status header
   bool cancel_requested = false;  // Job-Status: canceling
   std::chrono::seconds update_interval{0};  // X-GitLab-Trace-Update-Interval, 0 = absent
+  std::string message{};  // for the runner log when not kSucceeded (server message, if any)
 };
 
 enum class PatchKind { kSucceeded, kRangeMismatch, kAbort, kNotFound, kFailed };
@@ -80,6 +81,7 @@ struct PatchTraceResult {
   std::string job_status{};
   bool cancel_requested = false;
   std::chrono::seconds update_interval{0};
+  std::string message{};  // for the runner log when not kSucceeded (server message, if any)
 };
 
 class GitLabClient {

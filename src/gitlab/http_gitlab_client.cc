@@ -37,6 +37,14 @@ std::chrono::seconds update_interval(const HttpResponse& r) {
   return std::min<std::chrono::seconds>(std::chrono::seconds(*v), kMaxUpdateInterval);
 }
 
+// "HTTP 409: <server message>" for the runner log (never the request, which carries tokens).
+std::string describe(const HttpResponse& r) {
+  std::string m = "HTTP " + std::to_string(r.status);
+  std::string server = is_json(r) ? api_error_message(r.body) : std::string();
+  if (!server.empty()) m += ": " + server;
+  return m;
+}
+
 }  // namespace
 
 HttpGitLabClient::HttpGitLabClient(HttpTransport& transport) : transport_(transport) {}
@@ -115,8 +123,13 @@ JobRequestResult HttpGitLabClient::request_job(const RunnerCredentials& runner,
       result.unhealthy = true;
       result.message = "forbidden";
       return result;
+    case 503:
+      // Still 503 after the generic retries: healthy, only a warning (§2.3).
+      result.message = "GitLab instance currently unavailable";
+      return result;
     default:
-      result.message = "HTTP " + std::to_string(resp->status);
+      // 409, 422, 429/5xx after retries, ...: a plain failure, still healthy.
+      result.message = describe(*resp);
       return result;
   }
 }
@@ -129,6 +142,8 @@ UpdateJobResult HttpGitLabClient::update_job(const RunnerCredentials& runner,
   Result<std::string> base = api_base(runner.url);
   if (!base) {
     result.kind = UpdateKind::kAbort;  // client error: abort (§4.2)
+    result.status = -1;
+    result.message = base.error().message;
     return result;
   }
   HttpRequest req = make_request(runner, "PUT", *base + "jobs/" + std::to_string(request.job_id));
@@ -139,6 +154,7 @@ UpdateJobResult HttpGitLabClient::update_job(const RunnerCredentials& runner,
   if (!resp) {
     result.kind = UpdateKind::kFailed;
     result.status = -1;
+    result.message = resp.error().message;
     return result;
   }
   result.status = resp->status;
@@ -159,6 +175,7 @@ UpdateJobResult HttpGitLabClient::update_job(const RunnerCredentials& runner,
   } else {
     result.kind = UpdateKind::kFailed;
   }
+  if (result.kind != UpdateKind::kSucceeded) result.message = describe(*resp);
   return result;
 }
 
@@ -167,9 +184,17 @@ PatchTraceResult HttpGitLabClient::patch_trace(const RunnerCredentials& runner, 
                                                int64_t start_offset, bool debug_trace,
                                                std::stop_token stop) {
   PatchTraceResult result;
+  if (content.empty()) {
+    // Empty patches are never sent (§5.1); nothing to acknowledge either.
+    result.kind = PatchKind::kSucceeded;
+    result.new_offset = start_offset;
+    return result;
+  }
   Result<std::string> base = api_base(runner.url);
   if (!base) {
     result.kind = PatchKind::kAbort;
+    result.status = -1;
+    result.message = base.error().message;
     return result;
   }
   HttpRequest req = make_request(runner, "PATCH",
@@ -185,6 +210,7 @@ PatchTraceResult HttpGitLabClient::patch_trace(const RunnerCredentials& runner, 
   if (!resp) {
     result.kind = PatchKind::kFailed;
     result.status = -1;
+    result.message = resp.error().message;
     return result;
   }
   result.status = resp->status;
@@ -193,6 +219,7 @@ PatchTraceResult HttpGitLabClient::patch_trace(const RunnerCredentials& runner, 
   result.cancel_requested = result.job_status == "canceling";
   if (result.job_status == "canceled" || result.job_status == "failed") {
     result.kind = PatchKind::kAbort;
+    result.message = "job " + result.job_status;
     return result;
   }
   switch (resp->status) {
@@ -220,6 +247,7 @@ PatchTraceResult HttpGitLabClient::patch_trace(const RunnerCredentials& runner, 
       result.kind = PatchKind::kFailed;
       break;
   }
+  if (result.kind != PatchKind::kSucceeded) result.message = describe(*resp);
   return result;
 }
 

@@ -20,7 +20,22 @@ HttpResponse json_response(int status, std::string body, std::vector<HttpHeader>
   return FakeHttpTransport::respond(status, extra, std::move(body));
 }
 
+std::string header_of(const HttpRequest& req, const std::string& name) {
+  for (const HttpHeader& h : req.headers)
+    if (h.name == name) return h.value;
+  return "<absent>";
+}
+
 TEST(HttpGitLabClient, ApiBaseStripsSlashAndLegacyCi) {
+  EXPECT_EQ(*HttpGitLabClient::api_base("https://h"), "https://h/api/v4/");
+  EXPECT_EQ(*HttpGitLabClient::api_base("http://h:8080/ci/"), "http://h:8080/api/v4/");
+  EXPECT_EQ(*HttpGitLabClient::api_base("HTTPS://h/"), "HTTPS://h/api/v4/");
+  // Only one legacy suffix is removed, and only as a whole path segment.
+  EXPECT_EQ(*HttpGitLabClient::api_base("https://h/ci/ci"), "https://h/ci/api/v4/");
+  EXPECT_EQ(*HttpGitLabClient::api_base("https://h/gitlab-ci"), "https://h/gitlab-ci/api/v4/");
+  Result<std::string> bad = HttpGitLabClient::api_base("h.example.com");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "only http or https scheme supported");
   EXPECT_EQ(*HttpGitLabClient::api_base("https://h/gitlab/"), "https://h/gitlab/api/v4/");
   EXPECT_EQ(*HttpGitLabClient::api_base("https://h/ci"), "https://h/api/v4/");
   EXPECT_FALSE(HttpGitLabClient::api_base("ftp://h/"));
@@ -79,6 +94,100 @@ TEST(HttpGitLabClient, RequestJobClassification) {
   EXPECT_EQ(http.requests.size(), sent);
 }
 
+TEST(HttpGitLabClient, RequestJobFailureMessages) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  http.answers.push_back(FakeHttpTransport::respond(503));
+  JobRequestResult r = client.request_job(runner(), {}, "", {});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(r.unhealthy);
+  EXPECT_EQ(r.message, "GitLab instance currently unavailable");
+  http.answers.push_back(json_response(422, R"({"message": "Runner is orphaned"})"));
+  r = client.request_job(runner(), {}, "", {});
+  EXPECT_FALSE(r.unhealthy);
+  EXPECT_EQ(r.message, "HTTP 422: Runner is orphaned");
+  for (int status : {409, 429, 500}) {
+    http.answers.push_back(FakeHttpTransport::respond(status));
+    r = client.request_job(runner(), {}, "", {});
+    EXPECT_FALSE(r.job);
+    EXPECT_FALSE(r.unhealthy) << status;
+    EXPECT_EQ(r.status, status);
+  }
+  // A 201 whose body is not valid JSON is a failure, healthy (§2.3).
+  http.answers.push_back(json_response(201, "{"));
+  r = client.request_job(runner(), {}, "", {});
+  EXPECT_FALSE(r.job);
+  EXPECT_FALSE(r.unhealthy);
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(r.message, "job payload: invalid JSON");
+}
+
+TEST(HttpGitLabClient, RequestJobPassesPayloadErrorsAndRetryInfo) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  HttpResponse resp = json_response(
+      201, R"({"id": 3, "image": {"name": "x", "executor_opts": {"docker": {"cpus": 2}}}})");
+  resp.retriable_seen = true;
+  http.answers.push_back(resp);
+  JobRequestResult r = client.request_job(runner(), {}, "", {});
+  ASSERT_TRUE(r.job);
+  EXPECT_TRUE(r.retriable_response_seen);
+  EXPECT_EQ(r.payload_errors, std::vector<std::string>{"Unsupported executor_opts key: docker.cpus"});
+}
+
+TEST(HttpGitLabClient, EveryRequestGetsAFreshRequestId) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  (void)client.request_job(runner(), {}, "", {});
+  (void)client.request_job(runner(), {}, "", {});
+  std::string a = header_of(http.requests[0], "X-Request-Id");
+  std::string b = header_of(http.requests[1], "X-Request-Id");
+  EXPECT_NE(a, b);
+  for (const std::string& id : {a, b}) {
+    ASSERT_EQ(id.size(), 32u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  }
+  EXPECT_EQ(header_of(http.requests[0], "Accept"), "application/json");
+}
+
+TEST(HttpGitLabClient, UpdateJobHeadersAndBody) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  http.answers.push_back(FakeHttpTransport::respond(200));
+  UpdateJobRequest req{.job_id = 9876543210, .job_token = Secret{"glcbt-j"}, .state = "running"};
+  EXPECT_EQ(client.update_job(runner(), {}, req, {}).kind, UpdateKind::kSucceeded);
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(sent.url, "https://gitlab.example.com/api/v4/jobs/9876543210");
+  EXPECT_EQ(header_of(sent, "JOB-TOKEN"), "glcbt-j");
+  EXPECT_EQ(header_of(sent, "Content-Type"), "application/json");
+  EXPECT_EQ(header_of(sent, "Accept"), "<absent>");  // no body expected (§4.1)
+  EXPECT_EQ(header_of(sent, "RUNNER-TOKEN"), "<absent>");
+  EXPECT_NE(sent.body.find(R"("output":{})"), std::string::npos);
+  EXPECT_NE(sent.body.find(R"("state":"running")"), std::string::npos);
+}
+
+TEST(HttpGitLabClient, UpdateJobFailuresCarryAMessage) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  UpdateJobRequest req{.job_id = 5, .job_token = Secret{"jt"}, .state = "failed"};
+  http.answers.push_back(json_response(400, R"({"message": {"state": ["is invalid"]}})"));
+  UpdateJobResult r = client.update_job(runner(), {}, req, {});
+  EXPECT_EQ(r.kind, UpdateKind::kFailed);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.message, "HTTP 400: state: is invalid");
+  http.answers.push_back(fail(ErrorKind::kUnavailable, "PUT x: Couldn't connect to server"));
+  r = client.update_job(runner(), {}, req, {});
+  EXPECT_EQ(r.kind, UpdateKind::kFailed);
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(r.message, "PUT x: Couldn't connect to server");
+  // A client error (bad scheme) aborts without sending anything.
+  RunnerCredentials bad = runner();
+  bad.url = "file:///x";
+  size_t sent = http.requests.size();
+  EXPECT_EQ(client.update_job(bad, {}, req, {}).kind, UpdateKind::kAbort);
+  EXPECT_EQ(http.requests.size(), sent);
+}
+
 TEST(HttpGitLabClient, UpdateJobClassificationFollowsTheTableOrder) {
   FakeHttpTransport http;
   HttpGitLabClient client(http);
@@ -86,6 +195,10 @@ TEST(HttpGitLabClient, UpdateJobClassificationFollowsTheTableOrder) {
   struct Case { HttpResponse resp; UpdateKind kind; };
   std::vector<Case> cases = {
       {FakeHttpTransport::respond(200, {{"Job-Status", "canceled"}}), UpdateKind::kAbort},
+      // Job-Status is checked before the status code.
+      {FakeHttpTransport::respond(202, {{"Job-Status", "canceled"}}), UpdateKind::kAbort},
+      {FakeHttpTransport::respond(404, {{"Job-Status", "failed"}}), UpdateKind::kAbort},
+      {FakeHttpTransport::respond(403, {{"Job-Status", "running"}}), UpdateKind::kAbort},
       {FakeHttpTransport::respond(200, {{"Job-Status", "failed"}}), UpdateKind::kAbort},
       {FakeHttpTransport::respond(403), UpdateKind::kAbort},
       {FakeHttpTransport::respond(200), UpdateKind::kSucceeded},
@@ -94,6 +207,8 @@ TEST(HttpGitLabClient, UpdateJobClassificationFollowsTheTableOrder) {
       {FakeHttpTransport::respond(404), UpdateKind::kNotFound},
       {FakeHttpTransport::respond(409), UpdateKind::kFailed},
       {FakeHttpTransport::respond(500), UpdateKind::kFailed},
+      {FakeHttpTransport::respond(400), UpdateKind::kFailed},
+      {FakeHttpTransport::respond(429), UpdateKind::kFailed},
   };
   for (auto& c : cases) http.answers.push_back(c.resp);
   for (auto& c : cases) EXPECT_EQ(client.update_job(runner(), {}, req, {}).kind, c.kind);
@@ -105,6 +220,58 @@ TEST(HttpGitLabClient, UpdateJobClassificationFollowsTheTableOrder) {
   EXPECT_TRUE(r.cancel_requested);
   http.answers.push_back(FakeHttpTransport::respond(202, {{"X-GitLab-Trace-Update-Interval", "99999"}}));
   EXPECT_EQ(client.update_job(runner(), {}, req, {}).update_interval, std::chrono::seconds(900));
+  http.answers.push_back(FakeHttpTransport::respond(202, {{"X-GitLab-Trace-Update-Interval", "7"}}));
+  EXPECT_EQ(client.update_job(runner(), {}, req, {}).update_interval, std::chrono::seconds(7));
+  for (const char* junk : {"0", "-3", "soon", ""}) {
+    http.answers.push_back(FakeHttpTransport::respond(202, {{"X-GitLab-Trace-Update-Interval", junk}}));
+    EXPECT_EQ(client.update_job(runner(), {}, req, {}).update_interval, std::chrono::seconds(0)) << junk;
+  }
+}
+
+TEST(HttpGitLabClient, PatchTraceHeadersAndExactBody) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  http.answers.push_back(FakeHttpTransport::respond(202, {{"X-GitLab-Trace-Update-Interval", "60"}}));
+  PatchTraceResult r = client.patch_trace(runner(), 9876543210, Secret{"glcbt-j"},
+                                          std::string_view("a\0b\r\n", 5), 0, false, {});
+  EXPECT_EQ(r.kind, PatchKind::kSucceeded);
+  EXPECT_EQ(r.new_offset, 5);
+  EXPECT_EQ(r.update_interval, std::chrono::seconds(60));
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(sent.method, "PATCH");
+  EXPECT_EQ(sent.url, "https://gitlab.example.com/api/v4/jobs/9876543210/trace?debug_trace=false");
+  EXPECT_EQ(header_of(sent, "Content-Range"), "0-4");
+  EXPECT_EQ(header_of(sent, "Content-Type"), "text/plain");
+  EXPECT_EQ(header_of(sent, "JOB-TOKEN"), "glcbt-j");
+  EXPECT_EQ(sent.body, std::string("a\0b\r\n", 5));
+}
+
+TEST(HttpGitLabClient, EmptyPatchIsNeverSent) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  PatchTraceResult r = client.patch_trace(runner(), 9, Secret{"jt"}, "", 1024, false, {});
+  EXPECT_EQ(r.kind, PatchKind::kSucceeded);
+  EXPECT_EQ(r.new_offset, 1024);
+  EXPECT_TRUE(http.requests.empty());
+}
+
+TEST(HttpGitLabClient, PatchTraceFailuresAndRangeEdgeCases) {
+  FakeHttpTransport http;
+  HttpGitLabClient client(http);
+  auto patch = [&](HttpResponse resp) {
+    http.answers.push_back(std::move(resp));
+    return client.patch_trace(runner(), 9, Secret{"jt"}, "xyz", 100, false, {});
+  };
+  EXPECT_EQ(patch(FakeHttpTransport::respond(416, {{"Range", "0-abc"}})).new_offset, 0);
+  EXPECT_EQ(patch(FakeHttpTransport::respond(416, {{"Range", "bytes 0-77"}})).new_offset, 77);
+  EXPECT_EQ(patch(FakeHttpTransport::respond(400)).kind, PatchKind::kFailed);
+  EXPECT_EQ(patch(FakeHttpTransport::respond(429)).kind, PatchKind::kFailed);
+  EXPECT_EQ(patch(FakeHttpTransport::respond(503)).kind, PatchKind::kFailed);
+  EXPECT_EQ(patch(FakeHttpTransport::respond(202, {{"Job-Status", "failed"}})).kind, PatchKind::kAbort);
+  http.answers.push_back(fail(ErrorKind::kTimeout, "timeout"));
+  PatchTraceResult r = client.patch_trace(runner(), 9, Secret{"jt"}, "xyz", 100, false, {});
+  EXPECT_EQ(r.kind, PatchKind::kFailed);
+  EXPECT_EQ(r.status, -1);
 }
 
 TEST(HttpGitLabClient, PatchTraceWireFormatAndClassification) {

@@ -2,6 +2,8 @@
 // stop here and become Result errors.
 #include "gitlab/job_json.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "util/version.h"
@@ -324,8 +326,14 @@ Result<ParsedJob> parse_job_payload(std::string_view text) {
     job.has_secrets = secrets != root.end() && secrets->is_object() && !secrets->empty();
     auto run = root.find("run");
     job.has_run_steps = run != root.end() && run->is_string() && !run->get<std::string>().empty();
+    // §2.3 step 2: native steps cannot be combined with script steps or with a
+    // user-defined STEPS variable (which would carry a second step definition).
     if (job.has_run_steps && script_steps)
       parsed.payload_errors.push_back("the job uses both `run` and `script` steps");
+    if (job.has_run_steps &&
+        std::any_of(job.variables.begin(), job.variables.end(),
+                    [](const Variable& v) { return v.key == "STEPS"; }))
+      parsed.payload_errors.push_back("the `run` keyword cannot be used with a `STEPS` variable");
   } catch (const std::exception& e) {
     return fail(ErrorKind::kInvalidInput, std::string("job payload: ") + e.what());
   }
@@ -360,6 +368,31 @@ std::string update_job_body(const RunnerInfoPayload& info, const UpdateJobReques
   j["output"] = output;
   if (request.exit_code != 0) j["exit_code"] = request.exit_code;
   return j.dump();
+}
+
+std::string api_error_message(std::string_view body) {
+  json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object()) return {};
+  auto it = root.find("message");
+  if (it == root.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (!it->is_object()) return {};
+  std::string out;
+  for (auto field = it->begin(); field != it->end(); ++field) {
+    if (!out.empty()) out += ", ";
+    out += field.key() + ": ";
+    if (field->is_array()) {
+      bool first = true;
+      for (const json& e : *field) {
+        if (!first) out += "; ";
+        first = false;
+        out += e.is_string() ? e.get<std::string>() : e.dump();
+      }
+    } else {
+      out += field->is_string() ? field->get<std::string>() : field->dump();
+    }
+  }
+  return out;
 }
 
 std::map<std::string, bool> shell_executor_features() {

@@ -27,6 +27,11 @@ std::string job_request_body(const RunnerCredentials& runner, const RunnerInfoPa
                              const std::string& last_update);
 std::string update_job_body(const RunnerInfoPayload& info, const UpdateJobRequest& request);
 
+// The server's `{"message": ...}` error body flattened for a log line (§0.6): a
+// string as is, a Rails validation object as "field: a; b, field2: c". Empty when
+// the body is not such JSON.
+std::string api_error_message(std::string_view body);
+
 // Every §2.1 feature key with what our shell executor really supports.
 std::map<std::string, bool> shell_executor_features();
 

@@ -14,6 +14,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kMaxAttempts = 5;
+constexpr std::chrono::milliseconds kMinBackoff{100};
+constexpr std::chrono::seconds kMaxBackoff{60};
 
 // RFC 1123 ("Mon, 02 Jan 2006 15:04:05 GMT") to a time point.
 std::optional<std::chrono::system_clock::time_point> parse_rfc1123(const std::string& text) {
@@ -28,11 +30,15 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc1123(const std::st
 RetryingTransport::RetryingTransport(HttpTransport& inner, Clock& clock, Jitter jitter)
     : inner_(inner), clock_(clock), jitter_(std::move(jitter)) {
   if (!jitter_) {
+    // Like the Go backoff package upstream uses: a uniform pick between the
+    // minimum step (100 ms) and the current step.
     jitter_ = [](std::chrono::nanoseconds d) {
       thread_local std::mt19937_64 rng{std::random_device{}()};
-      // Up to +/- 25 % around the step, like a jittered backoff.
-      std::uniform_real_distribution<double> dist(0.75, 1.25);
-      return std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(d.count()) * dist(rng)));
+      const double lo = static_cast<double>(std::chrono::nanoseconds(kMinBackoff).count());
+      const double hi = static_cast<double>(d.count());
+      if (hi <= lo) return d;
+      std::uniform_real_distribution<double> dist(lo, hi);
+      return std::chrono::nanoseconds(static_cast<int64_t>(dist(rng)));
     };
   }
 }
@@ -55,10 +61,10 @@ std::chrono::nanoseconds RetryingTransport::wait_for(const HttpResponse& respons
   if (!retry_after.empty()) {
     if (auto s = parse_int(trim(retry_after)); s && *s >= 0) return std::chrono::seconds(*s);
   }
-  std::chrono::nanoseconds step = 100ms;
-  for (int i = 1; i < attempt && step < 60s; ++i) step *= 2;
-  step = std::min<std::chrono::nanoseconds>(step, 60s);
-  return std::min<std::chrono::nanoseconds>(jitter_(step), 60s);
+  std::chrono::nanoseconds step = kMinBackoff;
+  for (int i = 1; i < attempt && step < kMaxBackoff; ++i) step *= 2;
+  step = std::min<std::chrono::nanoseconds>(step, kMaxBackoff);
+  return std::min<std::chrono::nanoseconds>(jitter_(step), kMaxBackoff);
 }
 
 Result<HttpResponse> RetryingTransport::send(const HttpRequest& request, std::stop_token stop) {

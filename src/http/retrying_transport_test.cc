@@ -76,6 +76,60 @@ TEST(RetryingTransport, BackoffIsCappedAtSixtySeconds) {
   EXPECT_EQ(t.wait_for(FakeHttpTransport::respond(500), 20), std::chrono::nanoseconds(60s));
 }
 
+TEST(RetryingTransport, DefaultJitterStaysBetweenTheMinimumAndTheStep) {
+  FakeHttpTransport inner;
+  FakeClock clock;
+  RetryingTransport t(inner, clock);
+  for (int i = 0; i < 50; ++i) {
+    std::chrono::nanoseconds d = t.wait_for(FakeHttpTransport::respond(500), 3);  // step 400 ms
+    EXPECT_GE(d, std::chrono::nanoseconds(100ms));
+    EXPECT_LE(d, std::chrono::nanoseconds(400ms));
+  }
+  EXPECT_EQ(t.wait_for(FakeHttpTransport::respond(500), 1), std::chrono::nanoseconds(100ms));
+}
+
+TEST(RetryingTransport, PastResetTimeAndJunkRetryAfterFallBack) {
+  FakeHttpTransport inner;
+  FakeClock clock;  // 2025-08-21T09:55:02Z
+  RetryingTransport t(inner, clock, no_jitter());
+  EXPECT_EQ(t.wait_for(FakeHttpTransport::respond(
+                           429, {{"RateLimit-ResetTime", "Thu, 21 Aug 2025 09:00:00 GMT"}}), 1),
+            std::chrono::nanoseconds(0));
+  // Retry-After in HTTP-date form is not supported (§0.3): exponential backoff.
+  EXPECT_EQ(t.wait_for(FakeHttpTransport::respond(
+                           503, {{"Retry-After", "Thu, 21 Aug 2025 09:56:00 GMT"}}), 2),
+            std::chrono::nanoseconds(200ms));
+  EXPECT_EQ(t.wait_for(FakeHttpTransport::respond(503, {{"RateLimit-ResetTime", "soon"},
+                                                        {"Retry-After", "3"}}), 2),
+            std::chrono::nanoseconds(3s));
+}
+
+TEST(RetryingTransport, NonRetriableStatusIsReturnedAtOnce) {
+  FakeHttpTransport inner;
+  FakeClock clock;
+  inner.answers.push_back(FakeHttpTransport::respond(404));
+  RetryingTransport t(inner, clock, no_jitter());
+  Result<HttpResponse> r = t.send(HttpRequest{}, {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->attempts, 1);
+  EXPECT_FALSE(r->retriable_seen);
+  EXPECT_TRUE(clock.sleeps().empty());
+}
+
+TEST(RetryingTransport, EveryAttemptResendsTheSameRequest) {
+  FakeHttpTransport inner;
+  FakeClock clock;
+  inner.answers.push_back(FakeHttpTransport::respond(502));
+  inner.answers.push_back(FakeHttpTransport::respond(200));
+  RetryingTransport t(inner, clock, no_jitter());
+  HttpRequest req{.method = "PUT", .url = "http://x/api/v4/jobs/1", .body = R"({"state":"running"})"};
+  ASSERT_TRUE(t.send(req, {}));
+  ASSERT_EQ(inner.requests.size(), 2u);
+  EXPECT_EQ(inner.requests[1].body, req.body);
+  EXPECT_EQ(inner.requests[1].method, "PUT");
+}
+
 TEST(RetryingTransport, TransportErrorsAreNotRetried) {
   FakeHttpTransport inner;
   FakeClock clock;
