@@ -144,6 +144,7 @@ Image read_image(Reader& r, const json& o, const std::string& p, std::vector<std
     // Only docker.platform, docker.user and kubernetes.user are known; any other
     // key fails the job (§3.8).
     for (auto it = opts->begin(); it != opts->end(); ++it) {
+      if (it->is_null()) continue;  // null is a zero value (§0.6), not an option
       if (it.key() == "docker" && it->is_object()) {
         for (auto d = it->begin(); d != it->end(); ++d) {
           if (d.key() == "platform") img.docker_platform = string_or_int(*d);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "util/version.h"
+
 namespace glr {
 namespace {
 
@@ -396,6 +398,28 @@ TEST(JobJson, UnknownExecutorOptsAreReportedForTheRunnerToFailTheJob) {
                                                          "Unsupported executor_opts key: podman"}));
 }
 
+TEST(JobJson, NullExecutorOptsAndKubernetesUser) {
+  Result<ParsedJob> r = parse_job_payload(
+      R"({"id": 1, "image": {"name": "a", "executor_opts": {"docker": null,
+          "kubernetes": {"user": 1000}}}, "services": [{"name": "s", "executor_opts": null}]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->payload_errors.empty());
+  EXPECT_EQ(r->job.image->kubernetes_user, "1000");
+}
+
+TEST(JobJson, ShellExecutorDeclaresOnlyWhatIsImplemented) {
+  std::map<std::string, bool> f = shell_executor_features();
+  EXPECT_EQ(f.size(), 31u);
+  std::vector<std::string> on;
+  for (const auto& [key, value] : f)
+    if (value) on.push_back(key);
+  EXPECT_EQ(on, (std::vector<std::string>{"cancel_gracefully", "cancelable", "masking",
+                                          "multi_build_steps", "raw_variables", "refspecs",
+                                          "return_exit_code", "shared", "trace_checksum",
+                                          "trace_reset", "trace_size", "two_phase_job_commit",
+                                          "variables"}));
+}
+
 TEST(JobJson, RequestBodyHasEveryFeatureAndOmitsEmptyKeys) {
   RunnerCredentials runner{.url = "https://x/", .token = Secret{"glrt-abc"}, .system_id = "s_0123456789ab"};
   RunnerInfoPayload info{.executor = "shell", .shell = "bash", .features = shell_executor_features()};
@@ -420,6 +444,17 @@ TEST(JobJson, RequestBodyHasEveryFeatureAndOmitsEmptyKeys) {
   }
   j = nlohmann::json::parse(job_request_body(runner, info, "lu-1"));
   EXPECT_EQ(j["last_update"], "lu-1");
+  // Exactly these keys; labels only when there are some, empty token/system_id omitted.
+  info.labels = {{"env", "prod"}};
+  j = nlohmann::json::parse(job_request_body(RunnerCredentials{}, info, ""));
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, std::vector<std::string>{"info"});
+  keys.clear();
+  for (auto it = j["info"].begin(); it != j["info"].end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"architecture", "config", "executor", "features", "labels",
+                                            "name", "platform", "revision", "shell", "version"}));
+  EXPECT_EQ(j["info"]["labels"], nlohmann::json({{"env", "prod"}}));
 }
 
 TEST(JobJson, UpdateBodyAlwaysCarriesOutput) {
@@ -427,6 +462,11 @@ TEST(JobJson, UpdateBodyAlwaysCarriesOutput) {
   UpdateJobRequest ack{.job_id = 1, .job_token = Secret{"t"}, .state = "running"};
   nlohmann::json j = nlohmann::json::parse(update_job_body(info, ack));
   EXPECT_EQ(j["output"], nlohmann::json::object());
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"info", "output", "state", "token"}));
+  EXPECT_EQ(j["info"]["version"], compat_version());
+  EXPECT_EQ(j["info"]["revision"], revision());
   EXPECT_FALSE(j.contains("exit_code"));
   EXPECT_FALSE(j.contains("failure_reason"));
   UpdateJobRequest fin{.job_id = 1, .job_token = Secret{"t"}, .state = "failed",
