@@ -23,6 +23,7 @@
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/short_token.h"
+#include "util/strings.h"
 
 namespace glr {
 
@@ -36,6 +37,36 @@ std::optional<std::filesystem::file_time_type> mtime(const std::filesystem::path
   if (ec) return std::nullopt;
   return t;
 }
+
+// Counts every logical request's attempts into gitlab_runner_api_request_retries_total,
+// with numeric path segments replaced by {id} (api spec §0.3).
+class RetryCountingTransport final : public HttpTransport {
+ public:
+  RetryCountingTransport(HttpTransport& inner, RunnerMetrics& metrics)
+      : inner_(inner), metrics_(metrics) {}
+  Result<HttpResponse> send(const HttpRequest& request, std::stop_token stop) override {
+    Result<HttpResponse> r = inner_.send(request, stop);
+    if (r) metrics_.request_retries(path_of(request.url), to_lower(request.method), r->attempts);
+    return r;
+  }
+
+ private:
+  static std::string path_of(const std::string& url) {
+    size_t scheme = url.find("://");
+    size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    std::string path = slash == std::string::npos ? "/" : url.substr(slash);
+    path = path.substr(0, path.find('?'));
+    std::string out;
+    for (const std::string& seg : split(path, '/')) {
+      if (!out.empty() || !seg.empty()) out += "/";
+      bool numeric = !seg.empty() && seg.find_first_not_of("0123456789") == std::string::npos;
+      out += numeric ? "{id}" : seg;
+    }
+    return out.empty() ? "/" : out;
+  }
+  HttpTransport& inner_;
+  RunnerMetrics& metrics_;
+};
 
 int shutdown_timeout_s(const GlobalConfig& c) { return c.shutdown_timeout > 0 ? c.shutdown_timeout : 30; }
 
@@ -52,9 +83,10 @@ std::vector<RunnerEntry> runner_entries(const GlobalConfig& config, const std::s
 int run_loop(RunLoopOptions options) {
   SystemClock clock;
   CurlTransport curl;
-  RetryingTransport transport(curl, clock);
-  HttpGitLabClient http_gitlab(transport);
+  RetryingTransport retrying(curl, clock);
   RunnerMetrics metrics;
+  RetryCountingTransport transport(retrying, metrics);
+  HttpGitLabClient http_gitlab(transport);
   MeteredGitLabClient gitlab(http_gitlab, metrics);
   LocalExecutorFactory executors(options.working_dir, options.user);
   metrics.set_process_state(ProcessState::kStarting);

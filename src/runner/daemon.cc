@@ -368,6 +368,8 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
   std::vector<std::string> failure_reasons = job.features.failure_reasons;
 
   if (!executor) {
+    if (options_.metrics != nullptr)
+      options_.metrics->worker_processing_failure("other", identity(runner));
     TraceBuffer trace(TraceOptions{}, clock_);
     error(trace, "Job failed (system failure): " + executor.error().message);
     trace.finish();
@@ -395,6 +397,9 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
                             ? "+Inf"
                             : job.job_info.project_jobs_running_on_instance_runners_count);
     metrics->job_started(job_id, id);
+    metrics->set_job_queue(id, static_cast<double>(job.job_info.queue_size),
+                           static_cast<double>(job.job_info.queue_depth));
+    metrics->job_execution_mode("traditional", runner.executor);
   }
   std::string job_url = job_web_url(job);
 
@@ -449,6 +454,8 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
     metrics->job_finished(job_id, "traditional", seconds);
     if (outcome.state != JobState::kSuccess)
       metrics->job_failed(id, map_failure_reason(outcome.reason, failure_reasons), "traditional");
+    if (outcome.reason == FailureReason::kRunnerSystemFailure)
+      metrics->worker_processing_failure("job_failure", id);
   }
   log_info("Job finished", {{"job", std::to_string(job_id)},
                             {"project", std::to_string(project_id)},

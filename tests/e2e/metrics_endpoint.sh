@@ -45,6 +45,8 @@ grep -E '^gitlab_runner_limit\{.*runner="metricsto".*\} 3' "$WORK/metrics" >/dev
 grep -E '^gitlab_runner_jobs_total\{.*\} 1' "$WORK/metrics" >/dev/null || fail "jobs_total did not move: $(grep jobs_total "$WORK/metrics")"
 grep -E '^gitlab_runner_failed_jobs_total\{.*failure_reason="script_failure".*\} 1' "$WORK/metrics" >/dev/null || fail "failed_jobs_total"
 grep -E '^gitlab_runner_api_request_statuses_total\{.*endpoint="request_job".*status="201".*\} 1' "$WORK/metrics" >/dev/null || fail "api statuses: $(grep api_request_statuses "$WORK/metrics")"
+grep -E '^gitlab_runner_api_request_retries_total\{.*path="/api/v4/jobs/\{id\}/trace".*\} [1-9]' "$WORK/metrics" >/dev/null || fail "retries: $(grep retries_total "$WORK/metrics")"
+grep -E '^gitlab_runner_job_execution_mode_total\{.*\} 1' "$WORK/metrics" >/dev/null || fail "execution mode"
 curl -fsS -D "$WORK/headers" "http://127.0.0.1:$port/debug/jobs/list" >/dev/null
 expect_contains "$WORK/headers" "X-List-Version: 2"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")
