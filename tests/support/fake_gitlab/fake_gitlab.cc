@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <list>
 #include <map>
@@ -403,6 +404,7 @@ struct FakeGitLab::Impl {
   bool registration_disabled = false;
   std::vector<FakeGitLab::RegisteredRunner> registered;
   int64_t next_runner_id = 4211;
+  std::chrono::seconds token_lifetime{0};
   std::mt19937_64 rng{std::random_device{}()};
 
   boost::asio::io_context io;
@@ -667,19 +669,66 @@ struct FakeGitLab::Impl {
 
   // ---- runner lifecycle endpoints (api spec §1.2-§1.6) ---------------------------------------
 
-  // REQUIRES: mu held.
+  // REQUIRES: mu held. A live runner whose token has not expired.
   FakeGitLab::RegisteredRunner* runner_by_token(const std::string& token) {
     for (auto& r : registered)
-      if (!r.deleted && r.token == token) return &r;
+      if (!r.deleted && r.token == token && !expired(r)) return &r;
     return nullptr;
+  }
+
+  static std::string rfc3339(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+  }
+
+  static bool expired(const FakeGitLab::RegisteredRunner& r) {
+    // RFC 3339 in UTC with a fixed width compares as text.
+    return !r.token_expires_at.empty() &&
+           r.token_expires_at <= rfc3339(std::chrono::system_clock::now());
+  }
+
+  // REQUIRES: mu held. A new token value and its expiry (api spec §1.6).
+  void issue_token(FakeGitLab::RegisteredRunner& r, const std::string& prefix) {
+    runners.erase(r.token);
+    r.token = prefix + random_string(rng, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20);
+    r.token_expires_at = token_lifetime.count() > 0
+                             ? rfc3339(std::chrono::system_clock::now() + token_lifetime)
+                             : std::string();
+    runners.insert(r.token);
+  }
+
+  static json token_answer(const FakeGitLab::RegisteredRunner& r, bool with_id) {
+    json j{{"token", r.token}};
+    if (with_id) j["id"] = r.id;
+    // GitLab sends null for a token that does not expire.
+    j["token_expires_at"] = r.token_expires_at.empty() ? json(nullptr) : json(r.token_expires_at);
+    return j;
   }
 
   // REQUIRES: mu held. Creates a runner that may then request jobs.
   json create_runner(const std::string& prefix, const json& body, const std::string& type) {
     FakeGitLab::RegisteredRunner r;
     r.id = next_runner_id++;
-    r.token = prefix + random_string(rng, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20);
+    issue_token(r, prefix);
     r.description = string_field(body, "description");
+    r.maintenance_note = string_field(body, "maintenance_note");
+    r.access_level = string_field(body, "access_level");
+    auto flag = [&](const char* key, bool fallback) {
+      return body.contains(key) && body[key].is_boolean() ? body[key].get<bool>() : fallback;
+    };
+    auto number = [&](const char* key) {
+      return body.contains(key) && body[key].is_number_integer() ? body[key].get<int64_t>() : 0;
+    };
+    r.locked = flag("locked", false);
+    r.run_untagged = flag("run_untagged", true);
+    r.paused = flag("paused", false);
+    r.maximum_timeout = number("maximum_timeout");
+    r.group_id = number("group_id");
+    r.project_id = number("project_id");
     if (body.contains("tag_list")) {
       const json& t = body["tag_list"];
       if (t.is_string()) {
@@ -689,9 +738,18 @@ struct FakeGitLab::Impl {
       }
     }
     r.runner_type = type;
-    runners.insert(r.token);
     registered.push_back(r);
-    return json{{"id", r.id}, {"token", r.token}, {"token_expires_at", nullptr}};
+    return token_answer(r, true);
+  }
+
+  // REQUIRES: mu held. Replaces the token; the old one stops working at once.
+  json reset(FakeGitLab::RegisteredRunner& r) {
+    issue_token(r, r.token.substr(0, r.token.starts_with("glrt-") ? 8 : 3));
+    ++r.token_resets;
+    json j = token_answer(r, false);
+    // The key is present only when the token expires (api spec §1.6).
+    if (r.token_expires_at.empty()) j.erase("token_expires_at");
+    return j;
   }
 
   std::optional<Response> handle_registration(const Request& req, const std::string& path) {
@@ -720,11 +778,12 @@ struct FakeGitLab::Impl {
     if (req.method() == http::verb::post && path == "/api/v4/runners/verify") {
       FakeGitLab::RegisteredRunner* r = runner_by_token(token);
       if (r == nullptr) return json_message(403, "403 Forbidden");
+      if (r->orphaned) return json_message(422, "Runner is orphaned");
       std::string system_id = string_field(body, "system_id");
       if (!system_id.empty() &&
           std::find(r->managers.begin(), r->managers.end(), system_id) == r->managers.end())
         r->managers.push_back(system_id);
-      return make_response(200, json{{"id", r->id}, {"token", r->token}, {"token_expires_at", nullptr}}.dump());
+      return make_response(200, token_answer(*r, true).dump());
     }
     if (req.method() == http::verb::delete_ && path == "/api/v4/runners") {
       FakeGitLab::RegisteredRunner* r = runner_by_token(token);
@@ -744,11 +803,20 @@ struct FakeGitLab::Impl {
     if (req.method() == http::verb::post && path == "/api/v4/runners/reset_authentication_token") {
       FakeGitLab::RegisteredRunner* r = runner_by_token(token);
       if (r == nullptr) return json_message(403, "403 Forbidden");
-      runners.erase(r->token);
-      std::string prefix = r->token.substr(0, r->token.starts_with("glrt-") ? 8 : 3);
-      r->token = prefix + random_string(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 20);
-      runners.insert(r->token);
-      return make_response(201, json{{"token", r->token}, {"token_expires_at", nullptr}}.dump());
+      return make_response(201, reset(*r).dump());
+    }
+    // By id with a personal access token: works for an expired token too (api spec §1.6).
+    static constexpr std::string_view kRunnersPrefix = "/api/v4/runners/";
+    static constexpr std::string_view kResetSuffix = "/reset_authentication_token";
+    if (req.method() == http::verb::post && path.starts_with(kRunnersPrefix) &&
+        path.ends_with(kResetSuffix) && path.size() > kRunnersPrefix.size() + kResetSuffix.size()) {
+      std::optional<long long> id = parse_int(std::string_view(path).substr(
+          kRunnersPrefix.size(), path.size() - kRunnersPrefix.size() - kResetSuffix.size()));
+      if (pats.count(std::string(sv(req["PRIVATE-TOKEN"]))) == 0)
+        return json_message(401, "401 Unauthorized");
+      for (auto& r : registered)
+        if (id && !r.deleted && r.id == *id) return make_response(201, reset(r).dump());
+      return json_message(404, "404 Runner Not Found");
     }
     return std::nullopt;
   }
@@ -1039,6 +1107,17 @@ void FakeGitLab::set_registration_disabled(bool disabled) {
   impl_->registration_disabled = disabled;
 }
 
+void FakeGitLab::set_token_lifetime(std::chrono::seconds lifetime) {
+  std::lock_guard lock(impl_->mu);
+  impl_->token_lifetime = lifetime;
+}
+
+void FakeGitLab::set_runner_orphaned(int64_t id, bool orphaned) {
+  std::lock_guard lock(impl_->mu);
+  for (auto& r : impl_->registered)
+    if (r.id == id) r.orphaned = orphaned;
+}
+
 std::vector<FakeGitLab::RegisteredRunner> FakeGitLab::registered_runners() const {
   std::lock_guard lock(impl_->mu);
   return impl_->registered;
@@ -1212,12 +1291,30 @@ Response FakeGitLab::Impl::handle_control(const Request& req, const std::string&
     gl.set_registration_disabled(param("value") != "0");
     return ok();
   }
+  if (post && path == "/__control/token_lifetime") {
+    std::optional<long long> seconds = parse_int(param("seconds"));
+    if (!seconds || *seconds < 0) return json_message(400, "seconds=<n> required");
+    gl.set_token_lifetime(std::chrono::seconds(*seconds));
+    return ok();
+  }
+  if (post && path == "/__control/runner_orphaned") {
+    std::optional<long long> id = parse_int(param("id"));
+    if (!id) return json_message(400, "id=<n> required");
+    gl.set_runner_orphaned(*id, param("value") != "0");
+    return ok();
+  }
   if (req.method() == http::verb::get && path == "/__control/registered_runners") {
     json list = json::array();
     for (const RegisteredRunner& r : gl.registered_runners()) {
       list.push_back({{"id", r.id}, {"token", r.token}, {"description", r.description},
                       {"tag_list", r.tag_list}, {"runner_type", r.runner_type},
-                      {"managers", r.managers}, {"deleted", r.deleted}});
+                      {"managers", r.managers}, {"deleted", r.deleted},
+                      {"maintenance_note", r.maintenance_note}, {"access_level", r.access_level},
+                      {"locked", r.locked}, {"run_untagged", r.run_untagged},
+                      {"paused", r.paused}, {"maximum_timeout", r.maximum_timeout},
+                      {"group_id", r.group_id}, {"project_id", r.project_id},
+                      {"token_expires_at", r.token_expires_at},
+                      {"token_resets", r.token_resets}, {"orphaned", r.orphaned}});
     }
     return make_response(200, list.dump());
   }

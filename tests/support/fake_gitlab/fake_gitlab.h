@@ -147,6 +147,11 @@ class FakeGitLab {
   void add_registration_token(std::string token);
   void add_personal_access_token(std::string token);
   void set_registration_disabled(bool disabled);  // POST /runners answers 410
+  // Tokens created or reset from now on expire after `lifetime` (0: never, the default);
+  // an expired token is refused with 403 like GitLab does.
+  void set_token_lifetime(std::chrono::seconds lifetime);
+  // Verify for this runner answers 422 "Runner is orphaned" (its project/group is gone).
+  void set_runner_orphaned(int64_t id, bool orphaned);
   struct RegisteredRunner {
     int64_t id = 0;
     std::string token{};
@@ -155,6 +160,18 @@ class FakeGitLab {
     std::string runner_type{};
     std::vector<std::string> managers{};  // system_ids that verified with the token
     bool deleted = false;
+    // What the create call (POST /runners or /user/runners) carried.
+    std::string maintenance_note{};
+    std::string access_level{};
+    bool locked = false;
+    bool run_untagged = true;
+    bool paused = false;
+    int64_t maximum_timeout = 0;
+    int64_t group_id = 0;
+    int64_t project_id = 0;
+    std::string token_expires_at{};  // RFC 3339, empty when the token does not expire
+    int token_resets = 0;
+    bool orphaned = false;
   };
   std::vector<RegisteredRunner> registered_runners() const;
 

@@ -730,5 +730,126 @@ TEST_F(FakeGitLabGitTest, RefusesCloneWithoutAValidToken) {
   EXPECT_EQ(raw.header("www-authenticate"), "Basic realm=\"GitLab\"");
 }
 
+// ---- runner lifecycle endpoints (api spec §1.2-§1.6) -------------------------------------
+
+TEST_F(FakeGitLabTest, LegacyRegistrationCreatesARunnerThatCanRequestJobs) {
+  gitlab_.add_registration_token("GR1348941reg");
+  json body = {{"token", "GR1348941reg"}, {"description", "d"}, {"tag_list", "a,b"},
+               {"locked", true}, {"run_untagged", false}, {"paused", true},
+               {"access_level", "ref_protected"}, {"maximum_timeout", 600}};
+  EXPECT_EQ(client_.send("POST", api("runners"), json{{"token", "GR-wrong"}}.dump(), kJsonHeaders).status,
+            403);
+  HttpReply r = client_.send("POST", api("runners"), body.dump(), kJsonHeaders);
+  ASSERT_EQ(r.status, 201);
+  json answer = json::parse(r.body);
+  std::string token = answer["token"];
+  EXPECT_TRUE(token.starts_with("t1_")) << token;
+  EXPECT_TRUE(answer["token_expires_at"].is_null());
+  FakeGitLab::RegisteredRunner rec = gitlab_.registered_runners().at(0);
+  EXPECT_EQ(rec.id, answer["id"].get<int64_t>());
+  EXPECT_EQ(rec.tag_list, "a,b");
+  EXPECT_TRUE(rec.locked);
+  EXPECT_FALSE(rec.run_untagged);
+  EXPECT_TRUE(rec.paused);
+  EXPECT_EQ(rec.access_level, "ref_protected");
+  EXPECT_EQ(rec.maximum_timeout, 600);
+  EXPECT_EQ(client_.send("POST", api("jobs/request"), request_body(token), kJsonHeaders).status, 204);
+  gitlab_.set_registration_disabled(true);
+  EXPECT_EQ(client_.send("POST", api("runners"), body.dump(), kJsonHeaders).status, 410);
+}
+
+TEST_F(FakeGitLabTest, UserRunnersNeedsAPatAndTheScopeId) {
+  gitlab_.add_personal_access_token("glpat-ok");
+  std::vector<std::string> pat = kJsonHeaders;
+  pat.push_back("PRIVATE-TOKEN: glpat-ok");
+  json group = {{"runner_type", "group_type"}};
+  EXPECT_EQ(client_.send("POST", api("user/runners"), group.dump(), kJsonHeaders).status, 401);
+  EXPECT_EQ(client_.send("POST", api("user/runners"), group.dump(), pat).status, 400);
+  group["group_id"] = 7;
+  HttpReply r = client_.send("POST", api("user/runners"), group.dump(), pat);
+  ASSERT_EQ(r.status, 201);
+  EXPECT_TRUE(json::parse(r.body)["token"].get<std::string>().starts_with("glrt-t2_"));
+  EXPECT_EQ(gitlab_.registered_runners().at(0).group_id, 7);
+  EXPECT_FALSE(gitlab_.registered_runners().at(0).locked);  // server default
+}
+
+TEST_F(FakeGitLabTest, VerifyAddsAManagerThatUnregisterManagerRemoves) {
+  gitlab_.add_personal_access_token("glpat-ok");
+  std::vector<std::string> pat = kJsonHeaders;
+  pat.push_back("PRIVATE-TOKEN: glpat-ok");
+  json created = json::parse(
+      client_.send("POST", api("user/runners"), json{{"runner_type", "instance_type"}}.dump(), pat).body);
+  std::string token = created["token"];
+  json verify = {{"token", token}, {"system_id", "s_0123456789ab"}};
+  HttpReply v = client_.send("POST", api("runners/verify"), verify.dump(), kJsonHeaders);
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(json::parse(v.body)["id"], created["id"]);
+  EXPECT_EQ(gitlab_.registered_runners().at(0).managers, std::vector<std::string>{"s_0123456789ab"});
+  EXPECT_EQ(client_.send("DELETE", api("runners/managers"),
+                         json{{"token", token}, {"system_id", "s_other"}}.dump(), kJsonHeaders)
+                .status,
+            404);
+  EXPECT_EQ(client_.send("DELETE", api("runners/managers"), verify.dump(), kJsonHeaders).status, 204);
+  EXPECT_TRUE(gitlab_.registered_runners().at(0).managers.empty());
+  EXPECT_FALSE(gitlab_.registered_runners().at(0).deleted);
+  gitlab_.set_runner_orphaned(created["id"], true);
+  EXPECT_EQ(client_.send("POST", api("runners/verify"), verify.dump(), kJsonHeaders).status, 422);
+  EXPECT_EQ(client_.send("DELETE", api("runners"), json{{"token", token}}.dump(), kJsonHeaders).status,
+            204);
+  EXPECT_TRUE(gitlab_.registered_runners().at(0).deleted);
+  EXPECT_EQ(client_.send("POST", api("runners/verify"), verify.dump(), kJsonHeaders).status, 403);
+}
+
+TEST_F(FakeGitLabTest, ResetTokenReplacesTheTokenWithExpiryAndByIdWithAPat) {
+  gitlab_.add_registration_token("GR1348941reg");
+  gitlab_.add_personal_access_token("glpat-ok");
+  gitlab_.set_token_lifetime(std::chrono::hours(24));
+  json created = json::parse(
+      client_.send("POST", api("runners"), json{{"token", "GR1348941reg"}}.dump(), kJsonHeaders).body);
+  std::string old = created["token"];
+  EXPECT_EQ(created["token_expires_at"].get<std::string>().size(), 20u);  // 2026-...T..:..:..Z
+  HttpReply r = client_.send("POST", api("runners/reset_authentication_token"),
+                             json{{"token", old}}.dump(), kJsonHeaders);
+  ASSERT_EQ(r.status, 201);
+  json answer = json::parse(r.body);
+  std::string renewed = answer["token"];
+  EXPECT_NE(renewed, old);
+  EXPECT_TRUE(renewed.starts_with("t1_"));
+  EXPECT_TRUE(answer["token_expires_at"].is_string());
+  EXPECT_EQ(client_.send("POST", api("runners/verify"), json{{"token", old}}.dump(), kJsonHeaders).status,
+            403);
+  std::string by_id = api("runners/" + std::to_string(created["id"].get<int64_t>()) +
+                          "/reset_authentication_token");
+  EXPECT_EQ(client_.send("POST", by_id, "", {"PRIVATE-TOKEN: glpat-bad"}).status, 401);
+  EXPECT_EQ(client_.send("POST", api("runners/999/reset_authentication_token"), "",
+                         {"PRIVATE-TOKEN: glpat-ok"}).status,
+            404);
+  HttpReply p = client_.send("POST", by_id, "", {"PRIVATE-TOKEN: glpat-ok"});
+  ASSERT_EQ(p.status, 201);
+  EXPECT_EQ(gitlab_.registered_runners().at(0).token, json::parse(p.body)["token"]);
+  EXPECT_EQ(gitlab_.registered_runners().at(0).token_resets, 2);
+  gitlab_.set_token_lifetime(std::chrono::seconds(0));
+  HttpReply never = client_.send("POST", by_id, "", {"PRIVATE-TOKEN: glpat-ok"});
+  EXPECT_FALSE(json::parse(never.body).contains("token_expires_at"));  // only when expirable
+}
+
+TEST(FakeGitLab, ControlApiDrivesRegistration) {
+  FakeGitLab gitlab(FakeGitLab::Options{.control_api = true});
+  Client c;
+  std::string base = gitlab.url() + "__control/";
+  EXPECT_EQ(c.send("POST", base + "registration_tokens", "GR1348941x").status, 200);
+  EXPECT_EQ(c.send("POST", base + "token_lifetime?seconds=60").status, 200);
+  HttpReply r = c.send("POST", gitlab.url() + "api/v4/runners", json{{"token", "GR1348941x"}}.dump(),
+                       kJsonHeaders);
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(c.send("POST", base + "runner_orphaned?id=4211&value=1").status, 200);
+  json list = json::parse(c.send("GET", base + "registered_runners").body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], 4211);
+  EXPECT_FALSE(list[0]["token_expires_at"].get<std::string>().empty());
+  EXPECT_EQ(list[0]["orphaned"], true);
+  EXPECT_EQ(c.send("POST", base + "token_lifetime").status, 400);
+}
+
 }  // namespace
 }  // namespace glr

@@ -16,6 +16,15 @@
 //   POST /__control/faults  body: {"endpoint":"request_job|update_job|patch_trace|git|any",
 //        "action":"respond|close|delay","skip":0,"count":1,"status":500,"retry_after":N,
 //        "delay_ms":N,"body":"..."}
+//   Registration side (api spec §1.2-§1.6):
+//   POST /__control/registration_tokens    body: legacy registration token (GR1348941...)
+//   POST /__control/pats                   body: personal access token (glpat-...)
+//   POST /__control/registration_disabled?value=1|0   POST /runners answers 410
+//   POST /__control/token_lifetime?seconds=N  new/reset tokens expire after N s (0: never)
+//   POST /__control/runner_orphaned?id=N&value=1|0    verify answers 422
+//   GET  /__control/registered_runners     -> 200 [{id, token, description, tag_list, runner_type,
+//        managers, deleted, maintenance_note, access_level, locked, run_untagged, paused,
+//        maximum_timeout, group_id, project_id, token_expires_at, token_resets, orphaned}]
 #include <signal.h>
 
 #include <chrono>
