@@ -22,8 +22,12 @@ void add_run_command(CLI::App& app, GlobalOptions& global);
 void add_run_single_command(CLI::App& app, GlobalOptions& global);
 void add_list_command(CLI::App& app, GlobalOptions& global);
 void add_exec_command(CLI::App& app, GlobalOptions& global);
-// register, verify, unregister, reset-token (cmd_register.cc).
-void add_register_commands(CLI::App& app, GlobalOptions& global);
+// The runner lifecycle (api spec §1): cmd_register.cc, cmd_verify.cc, cmd_unregister.cc,
+// cmd_reset_token.cc.
+void add_register_command(CLI::App& app, GlobalOptions& global);
+void add_verify_command(CLI::App& app, GlobalOptions& global);
+void add_unregister_command(CLI::App& app, GlobalOptions& global);
+void add_reset_token_command(CLI::App& app, GlobalOptions& global);
 
 // Applies --debug/--log-level/--log-format over the config file's values.
 // Returns false (after printing why) when a value is invalid.

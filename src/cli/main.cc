@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
   glr::add_run_single_command(app, global);
   glr::add_list_command(app, global);
   glr::add_exec_command(app, global);
-  glr::add_register_commands(app, global);
+  glr::add_register_command(app, global);
+  glr::add_verify_command(app, global);
+  glr::add_unregister_command(app, global);
+  glr::add_reset_token_command(app, global);
 
   try {
     app.parse(argc, argv);

@@ -93,7 +93,12 @@ Result<HttpResponse> RegistrationClient::call(const std::string& url, const std:
   req.body = body;
   req.timeout = std::chrono::minutes(1);
   Result<HttpResponse> r = transport_.send(req, {});
-  if (!r) return fail(ErrorKind::kUnavailable, method + " " + req.url + ": " + r.error().message);
+  if (!r) {
+    // The transport's message usually names the request already.
+    std::string m = r.error().message;
+    if (m.find(req.url) == std::string::npos) m = method + " " + req.url + ": " + m;
+    return fail(ErrorKind::kUnavailable, m);
+  }
   if (r->status == expected) return r;
   std::string msg = server_message(r->body);
   std::string what = method + " " + req.url + ": HTTP " + std::to_string(r->status) +

@@ -24,7 +24,7 @@ expect_contains "$cfg" 'tmpl-ns'
 expect_not_contains "$cfg" 'glrt-from-template'
 
 # Interactive: answers typed at the prompts of a real terminal.
-printf '%s\n%s\n%s\n%s\n' "$FAKE_URL" GR1348941tmpltoken typed-name shell > "$WORK/answers"
+printf '%s\n%s\n%s\n\n\n%s\n' "$FAKE_URL" GR1348941tmpltoken typed-name shell > "$WORK/answers"
 script -qec "$GLRUNNER register -c $cfg" /dev/null < "$WORK/answers" > "$WORK/tty.out" 2>&1 || { cat "$WORK/tty.out"; fail "interactive register failed"; }
 expect_contains "$WORK/tty.out" "Enter the GitLab instance URL"
 expect_contains "$cfg" 'name = "typed-name"'
