@@ -293,13 +293,14 @@ int register_command(RegisterFlags& f, const GlobalOptions& global) {
                       "(REGISTRATION_TOKEN) or --pat (GITLAB_PAT) is required");
 
   ApiClient api;
+  RegistrationClient client(api.transport, tls_of(runner));
   bool server_created = false;
   Result<RunnerTokenInfo> token =
-      obtain_token(f, prompter, runner, api.client, *system_id, config, server_created);
+      obtain_token(f, prompter, runner, client, *system_id, config, server_created);
   // From here on, a failure removes a runner this command created, unless --leave-runner.
   auto give_up = [&](const std::string& message) {
     if (server_created && token && !f.leave_runner) {
-      Result<> removed = api.client.unregister_runner(f.url, token->token);
+      Result<> removed = client.unregister_runner(f.url, token->token);
       if (removed) log_warning("The runner created on GitLab was removed again");
     }
     return error_exit(message);

@@ -23,7 +23,8 @@ struct ResetTokenFlags {
   std::string pat{};
 };
 
-bool reset_one(RegistrationClient& client, RunnerSettings& r, const std::string& pat) {
+bool reset_one(HttpTransport& transport, RunnerSettings& r, const std::string& pat) {
+  RegistrationClient client(transport, tls_of(r));
   std::vector<LogField> fields{{"runner", short_token(r.token.value)}, {"runner_name", r.name}};
   Result<RunnerTokenInfo> res = fail(ErrorKind::kInvalidInput, "");
   if (!pat.empty()) {
@@ -62,7 +63,7 @@ int reset_token_command(const ResetTokenFlags& f, const GlobalOptions& global) {
     bool changed = false;
     bool failed = false;
     for (RunnerSettings& r : runners) {
-      bool ok = reset_one(api.client, r, f.pat);
+      bool ok = reset_one(api.transport, r, f.pat);
       changed = changed || ok;
       failed = failed || !ok;
     }
@@ -78,7 +79,7 @@ int reset_token_command(const ResetTokenFlags& f, const GlobalOptions& global) {
   if (it == runners.end())
     return error_exit("Couldn't get runner credentials: no runner matches " +
                       (f.name.empty() ? "--url and --id" : "name \"" + f.name + "\""));
-  if (!reset_one(api.client, *it, f.pat)) return error_exit("Failed to reset runner authentication token");
+  if (!reset_one(api.transport, *it, f.pat)) return error_exit("Failed to reset runner authentication token");
   return save_or_fail(*loaded);
 }
 

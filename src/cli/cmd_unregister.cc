@@ -21,8 +21,9 @@ struct UnregisterFlags {
   bool all = false;
 };
 
-bool unregister_one(RegistrationClient& client, const std::string& url, const Secret& token,
-                    const std::string& name, const std::string& system_id) {
+bool unregister_one(HttpTransport& transport, const TlsFiles& tls, const std::string& url,
+                    const Secret& token, const std::string& name, const std::string& system_id) {
+  RegistrationClient client(transport, tls);
   Result<> r = is_created_runner_token(token.value) ? client.unregister_manager(url, token, system_id)
                                                     : client.unregister_runner(url, token);
   std::vector<LogField> fields{{"runner", short_token(token.value)}};
@@ -36,12 +37,13 @@ bool unregister_one(RegistrationClient& client, const std::string& url, const Se
   return true;
 }
 
-int unregister_all(LoadedConfig& loaded, RegistrationClient& client) {
+int unregister_all(LoadedConfig& loaded, HttpTransport& transport) {
   log_warning("Unregistering all runners");
   std::vector<RunnerSettings> kept;
   for (const RunnerSettings& r : loaded.config.runners) {
     // A runner that could not be unregistered stays in the file.
-    if (!unregister_one(client, r.url, r.token, r.name, loaded.system_id)) kept.push_back(r);
+    if (!unregister_one(transport, tls_of(r), r.url, r.token, r.name, loaded.system_id))
+      kept.push_back(r);
   }
   bool all_done = kept.empty();
   if (kept.size() != loaded.config.runners.size()) {
@@ -55,7 +57,7 @@ int unregister_command(const UnregisterFlags& f, const GlobalOptions& global) {
   std::optional<LoadedConfig> loaded = open_config(f.config, global);
   if (!loaded) return 1;
   ApiClient api;
-  if (f.all) return unregister_all(*loaded, api.client);
+  if (f.all) return unregister_all(*loaded, api.transport);
   if (f.name.empty() && f.token.empty())
     return error_exit("unregister: at least one of --name or --token must be specified (or --all-runners)");
 
@@ -68,7 +70,7 @@ int unregister_command(const UnregisterFlags& f, const GlobalOptions& global) {
   if (it == runners.end()) {
     if (!f.token.empty() && !f.url.empty() && f.name.empty()) {
       // Not in the file (glrunner extension): unregister on the server only.
-      return unregister_one(api.client, f.url, Secret{f.token}, "", loaded->system_id)
+      return unregister_one(api.transport, {}, f.url, Secret{f.token}, "", loaded->system_id)
                  ? 0
                  : error_exit("Failed to unregister runner");
     }
@@ -76,7 +78,8 @@ int unregister_command(const UnregisterFlags& f, const GlobalOptions& global) {
                       (f.name.empty() ? std::string("the given token") : "name \"" + f.name + "\""));
   }
   RunnerSettings chosen = *it;
-  if (!unregister_one(api.client, chosen.url, chosen.token, chosen.name, loaded->system_id))
+  if (!unregister_one(api.transport, tls_of(chosen), chosen.url, chosen.token, chosen.name,
+                      loaded->system_id))
     return error_exit("Failed to unregister runner \"" + chosen.name + "\"");
   // Every entry with the same credentials is the same runner on the server.
   std::erase_if(runners, [&](const RunnerSettings& r) {

@@ -24,8 +24,9 @@ struct VerifyFlags {
 
 enum class Verdict { kValid, kGone, kFailed };
 
-Verdict verify_one(RegistrationClient& client, const RunnerSettings& r,
+Verdict verify_one(HttpTransport& transport, const RunnerSettings& r,
                    const std::string& system_id) {
+  RegistrationClient client(transport, tls_of(r));
   Result<RunnerTokenInfo> v = client.verify_runner(r.url, r.token, system_id,
                                                    runner_info_for(r.executor));
   std::vector<LogField> fields{{"runner", short_token(r.token.value)}, {"runner_name", r.name}};
@@ -57,7 +58,7 @@ int verify_command(const VerifyFlags& f, const GlobalOptions& global) {
                             (f.url.empty() || r.url == f.url);
     if (!has_selector || (!f.name.empty() && r.name == f.name) || same_credentials) {
       ++matched;
-      if (verify_one(api.client, r, loaded->system_id) == Verdict::kGone) {
+      if (verify_one(api.transport, r, loaded->system_id) == Verdict::kGone) {
         ++gone;
         continue;
       }

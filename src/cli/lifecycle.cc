@@ -21,6 +21,12 @@ int error_exit(const std::string& message) {
   return 1;
 }
 
+TlsFiles tls_of(const RunnerSettings& runner) {
+  return TlsFiles{.ca_file = runner.tls_ca_file,
+                  .cert_file = runner.tls_cert_file,
+                  .key_file = runner.tls_key_file};
+}
+
 RunnerInfoPayload runner_info_for(const std::string& executor) {
   RunnerInfoPayload info;
   info.executor = executor;

@@ -29,7 +29,11 @@ int error_exit(const std::string& message);
 // The runner info sent with register/verify for an entry with this executor (§1.4).
 RunnerInfoPayload runner_info_for(const std::string& executor);
 
-// The GitLab client stack: curl, the §0.3 retry layer, the lifecycle endpoints.
+// The TLS files a runner entry names for its GitLab (api spec §0.5).
+TlsFiles tls_of(const RunnerSettings& runner);
+
+// The GitLab client stack: curl, the §0.3 retry layer, the lifecycle endpoints. Commands
+// that talk for a configured runner use RegistrationClient(transport, tls_of(runner)).
 struct ApiClient {
   SystemClock clock;
   CurlTransport curl;

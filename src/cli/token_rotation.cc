@@ -104,9 +104,9 @@ bool rotate_due_tokens(GlobalConfig& config, const std::filesystem::path& path,
   return changed;
 }
 
-TokenRotator::TokenRotator(std::filesystem::path config_path, RegistrationClient& client,
+TokenRotator::TokenRotator(std::filesystem::path config_path, HttpTransport& transport,
                            Clock& clock)
-    : path_(std::move(config_path)), client_(client), clock_(clock) {}
+    : path_(std::move(config_path)), transport_(transport), clock_(clock) {}
 
 void TokenRotator::reschedule(const GlobalConfig& config) {
   schedule_.clear();
@@ -159,7 +159,10 @@ bool TokenRotator::rotate(const std::string& token) {
     schedule_.erase(schedule_.begin());
     return false;
   }
-  Result<RunnerTokenInfo> reset = client_.reset_token(it->url, it->token);
+  RegistrationClient client(transport_, TlsFiles{.ca_file = it->tls_ca_file,
+                                                   .cert_file = it->tls_cert_file,
+                                                   .key_file = it->tls_key_file});
+  Result<RunnerTokenInfo> reset = client.reset_token(it->url, it->token);
   if (!reset) {
     fields.push_back({"error", reset.error().message});
     fields.push_back({"retry_in", std::to_string(retry_delay_.count()) + "s"});

@@ -45,8 +45,9 @@ class TokenRotator {
   static constexpr std::chrono::seconds kFirstRetry{60};
   static constexpr std::chrono::seconds kMaxRetry{3600};
 
-  // `client` and `clock` must outlive this object.
-  TokenRotator(std::filesystem::path config_path, RegistrationClient& client, Clock& clock);
+  // `transport` (the run loop's retrying transport) and `clock` must outlive this object.
+  // Each reset uses the TLS files of its runner entry.
+  TokenRotator(std::filesystem::path config_path, HttpTransport& transport, Clock& clock);
 
   // Recomputes the schedule from `config`; call at start and after every (re)load.
   // A pending back-off is forgotten: the reloaded file may carry a fixed token.
@@ -69,7 +70,7 @@ class TokenRotator {
   void defer_front();  // after a failure: retry later, with back-off
 
   std::filesystem::path path_;
-  RegistrationClient& client_;
+  HttpTransport& transport_;
   Clock& clock_;
   std::vector<Entry> schedule_;  // earliest first
   std::optional<GlobalConfig> unsaved_;

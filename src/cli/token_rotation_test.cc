@@ -146,8 +146,7 @@ class TokenRotatorTest : public ::testing::Test {
   GlobalConfig config_;
   FakeClock clock_;
   HookedTransport http_;
-  RegistrationClient client_{http_};
-  TokenRotator rotator_{path_, client_, clock_};
+  TokenRotator rotator_{path_, http_, clock_};
 };
 
 TEST_F(TokenRotatorTest, EarliestDueTokenFirstOnePerPoll) {
@@ -182,6 +181,7 @@ TEST_F(TokenRotatorTest, RereadsTheFileSoLaterEditsAreKept) {
   GlobalConfig edited = config_;
   edited.concurrent = 9;
   edited.runners[0].limit = 4;
+  edited.runners[1].tls_ca_file = "/etc/gitlab-runner/certs/ca.crt";
   ASSERT_TRUE(save_config_atomic(path_, edited));
   clock_.advance(std::chrono::hours(9));  // 18:55:02: "early" is due
   http_.inner.answers.push_back(reset_answer("glrt-early2", "2025-08-23T00:00:00Z"));
@@ -191,6 +191,7 @@ TEST_F(TokenRotatorTest, RereadsTheFileSoLaterEditsAreKept) {
   EXPECT_EQ(after.runners[0].limit, 4);
   EXPECT_EQ(after.runners[1].token.value, "glrt-early2");
   EXPECT_EQ(after.runners.size(), 3u);
+  EXPECT_EQ(http_.inner.requests.at(0).ca_file, "/etc/gitlab-runner/certs/ca.crt");
 }
 
 TEST_F(TokenRotatorTest, FailedResetIsRetriedWithBackOffNotAtOnce) {

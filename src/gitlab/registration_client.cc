@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <utility>
+
 #include "gitlab/http_gitlab_client.h"
 #include "util/version.h"
 
@@ -76,7 +78,8 @@ json attributes_json(const RunnerAttributes& a) {
 
 }  // namespace
 
-RegistrationClient::RegistrationClient(HttpTransport& transport) : transport_(transport) {}
+RegistrationClient::RegistrationClient(HttpTransport& transport, TlsFiles tls)
+    : transport_(transport), tls_(std::move(tls)) {}
 
 Result<HttpResponse> RegistrationClient::call(const std::string& url, const std::string& method,
                                               const std::string& path, const std::string& body,
@@ -92,6 +95,9 @@ Result<HttpResponse> RegistrationClient::call(const std::string& url, const std:
   req.headers.insert(req.headers.end(), headers.begin(), headers.end());
   req.body = body;
   req.timeout = std::chrono::minutes(1);
+  req.ca_file = tls_.ca_file;
+  req.cert_file = tls_.cert_file;
+  req.key_file = tls_.key_file;
   Result<HttpResponse> r = transport_.send(req, {});
   if (!r) {
     // The transport's message usually names the request already.

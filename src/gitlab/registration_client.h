@@ -39,12 +39,20 @@ struct CreateRunnerRequest {
   RunnerAttributes attributes{};
 };
 
+// TLS files of one GitLab (api spec §0.5): [[runners]] tls-ca-file, tls-cert-file, tls-key-file.
+struct TlsFiles {
+  std::string ca_file{};
+  std::string cert_file{};
+  std::string key_file{};
+};
+
 // Errors carry the server's message: kUnauthorized (401/403), kNotFound (404/410),
 // kConflict (409/422), kInvalidInput (400), kUnavailable (transport, 5xx).
 class RegistrationClient {
  public:
-  // `transport` must outlive this object.
-  explicit RegistrationClient(HttpTransport& transport);
+  // `transport` must outlive this object. Cheap to construct: make one per runner when
+  // runners use different TLS files.
+  explicit RegistrationClient(HttpTransport& transport, TlsFiles tls = {});
 
   // POST /runners with a legacy registration token (§1.3).
   Result<RunnerTokenInfo> register_runner(const std::string& url, const Secret& registration_token,
@@ -71,6 +79,7 @@ class RegistrationClient {
                             const std::string& path, const std::string& body,
                             const std::vector<HttpHeader>& headers, int expected);
   HttpTransport& transport_;
+  TlsFiles tls_;
 };
 
 }  // namespace glr

@@ -173,5 +173,15 @@ TEST(RegistrationClient, AnswerWithoutTokenIsAnError) {
   EXPECT_FALSE(client.reset_token(kUrl, Secret{"glrt-old"}));
 }
 
+TEST(RegistrationClient, SendsTheRunnersTlsFiles) {
+  FakeHttpTransport http;
+  http.answers.push_back(FakeHttpTransport::respond(204));
+  RegistrationClient client(http, TlsFiles{.ca_file = "/ca.pem", .cert_file = "/c.pem", .key_file = "/k.pem"});
+  EXPECT_TRUE(client.unregister_runner(kUrl, Secret{"t1_x"}));
+  EXPECT_EQ(http.requests[0].ca_file, "/ca.pem");
+  EXPECT_EQ(http.requests[0].cert_file, "/c.pem");
+  EXPECT_EQ(http.requests[0].key_file, "/k.pem");
+}
+
 }  // namespace
 }  // namespace glr
