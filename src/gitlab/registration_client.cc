@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <random>
 #include <utility>
 
 #include "gitlab/http_gitlab_client.h"
@@ -12,6 +13,17 @@ namespace glr {
 namespace {
 
 using json = nlohmann::json;
+
+// A fresh UUIDv4 without dashes for X-Request-Id (§0.2): version 4, RFC 4122 variant.
+std::string request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string out(32, '0');
+  for (char& c : out) c = hex[rng() & 0xf];
+  out[12] = '4';
+  out[16] = hex[8 + (rng() & 0x3)];
+  return out;
+}
 
 // Flattens {"message": "..."} or {"message": {"field": ["a", "b"]}} (§0.6).
 std::string server_message(const std::string& body) {
@@ -90,7 +102,8 @@ Result<HttpResponse> RegistrationClient::call(const std::string& url, const std:
   HttpRequest req;
   req.method = method;
   req.url = *base + path;
-  req.headers = {{"User-Agent", user_agent()}, {"Accept", "application/json"}};
+  req.headers = {{"User-Agent", user_agent()}, {"Accept", "application/json"},
+                 {"X-Request-Id", request_id()}};
   if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
   req.headers.insert(req.headers.end(), headers.begin(), headers.end());
   req.body = body;

@@ -44,6 +44,10 @@ TEST(RegistrationClient, LegacyRegisterSendsTokenTwiceAndCommaSeparatedTags) {
   EXPECT_EQ(req.url, "https://gitlab.example.com/api/v4/runners");  // "/ci" stripped (§0.1)
   EXPECT_EQ(header(req, "RUNNER-TOKEN"), "GR1348941reg");
   EXPECT_EQ(header(req, "Content-Type"), "application/json");
+  EXPECT_EQ(header(req, "Accept"), "application/json");
+  EXPECT_EQ(header(req, "X-Request-Id").size(), 32u);
+  EXPECT_EQ(header(req, "X-Request-Id")[12], '4');
+  EXPECT_TRUE(header(req, "User-Agent").starts_with("gitlab-runner "));
   json body = json::parse(req.body);
   EXPECT_EQ(body["token"], "GR1348941reg");
   EXPECT_EQ(body["description"], "build-01");
