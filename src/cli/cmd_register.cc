@@ -58,6 +58,12 @@ bool known_executor(const std::string& name) {
   return std::find(all.begin(), all.end(), name) != all.end();
 }
 
+// Executors that ask for [runners.docker] image (upstream's askDocker).
+bool uses_docker(const std::string& executor) {
+  return executor == "docker" || executor == "docker-windows" || executor == "docker+machine" ||
+         executor == "docker-autoscaler";
+}
+
 // Upstream's ask(): in interactive mode every question is asked, the current value is the
 // default shown as "[value]: "; an empty answer keeps it. At end of input the current value
 // is taken, or the question fails when it is required and empty.
@@ -292,6 +298,15 @@ int register_command(RegisterFlags& f, const GlobalOptions& global) {
     return error_exit("register: one of --token (CI_SERVER_TOKEN), --registration-token "
                       "(REGISTRATION_TOKEN) or --pat (GITLAB_PAT) is required");
 
+  if (!prompter.interactive()) {
+    // Refuse what no answer can fix before a runner is created on GitLab.
+    if (runner.executor.empty()) return error_exit("The executor needs to be entered");
+    if (!known_executor(runner.executor))
+      return error_exit("Invalid executor specified: \"" + runner.executor + "\"");
+    if (uses_docker(runner.executor) && !section_has_key(runner, "docker", "image"))
+      return error_exit("The docker-image needs to be entered");
+  }
+
   ApiClient api;
   RegistrationClient client(api.transport, tls_of(runner));
   bool server_created = false;
@@ -319,9 +334,7 @@ int register_command(RegisterFlags& f, const GlobalOptions& global) {
     log_error("Invalid executor specified");
     runner.executor.clear();
   }
-  if ((runner.executor == "docker" || runner.executor == "docker-windows" ||
-       runner.executor == "docker+machine" || runner.executor == "docker-autoscaler") &&
-      !section_has_key(runner, "docker", "image")) {
+  if (uses_docker(runner.executor) && !section_has_key(runner, "docker", "image")) {
     Result<std::string> image =
         prompter.ask("docker-image", "Enter the default Docker image (for example, ruby:3.3):", "");
     if (!image) return give_up(image.error().message);
