@@ -156,14 +156,13 @@ int run_loop(RunLoopOptions options) {
 
   // Token rotation at 75 % of the lifetime (§1.6); the rewritten file is picked up by the
   // mtime check like any other change.
-  RegistrationClient registration(transport);
+  std::optional<TokenRotator> rotator;
+  if (options.config_path) {
+    rotator.emplace(*options.config_path, transport, clock);
+    rotator->reschedule(options.config);
+  }
   auto rotate_tokens = [&] {
-    if (!options.config_path) return;
-    Result<GlobalConfig> current = load_config(*options.config_path);
-    if (!current) return;
-    if (rotate_due_tokens(*current, *options.config_path, registration,
-                          std::chrono::system_clock::now()))
-      metrics.config_saved(true);
+    if (rotator && rotator->poll()) metrics.config_saved(true);
   };
 
   auto reload = [&](bool forced) {
@@ -181,6 +180,7 @@ int run_loop(RunLoopOptions options) {
     if (cfg->listen_address != options.config.listen_address)
       log_warning("listen_address changed; the new value needs a restart");
     metrics.set_runners(runner_entries(*cfg, options.system_id));
+    if (rotator) rotator->reschedule(*cfg);
     daemon.reload(std::move(*cfg));
     log_info("Configuration loaded", {{"file", options.config_path->string()}});
   };

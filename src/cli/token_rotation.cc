@@ -66,44 +66,6 @@ bool rotation_disabled(const RunnerSettings& r) {
 
 }  // namespace
 
-bool rotate_due_tokens(GlobalConfig& config, const std::filesystem::path& path,
-                       RegistrationClient& client, std::chrono::system_clock::time_point now) {
-  std::vector<size_t> due;
-  for (size_t i = 0; i < config.runners.size(); ++i) {
-    auto at = rotation_due(config.runners[i]);
-    if (at && *at <= now) due.push_back(i);
-  }
-  std::sort(due.begin(), due.end(), [&](size_t a, size_t b) {
-    return *rotation_due(config.runners[a]) < *rotation_due(config.runners[b]);
-  });
-  bool changed = false;
-  for (size_t i : due) {
-    RunnerSettings& r = config.runners[i];
-    std::vector<LogField> fields{{"runner", short_token(r.token.value)}, {"runner_name", r.name}};
-    if (rotation_disabled(r)) {
-      log_warning("Automatic token rotation is disabled; the runner token expires at " +
-                      r.token_expires_at,
-                  fields);
-      continue;
-    }
-    Result<RunnerTokenInfo> reset = client.reset_token(r.url, r.token);
-    if (!reset) {
-      fields.push_back({"error", reset.error().message});
-      log_error("Failed to reset the runner token", fields);
-      continue;
-    }
-    apply_reset(r, *reset, now);
-    changed = true;
-    log_info("Runner token rotated", {{"runner", short_token(r.token.value)}, {"runner_name", r.name}});
-  }
-  if (changed) {
-    Result<> saved = save_config_atomic(path, config);
-    if (!saved) log_error("Saving configuration after token rotation failed",
-                          {{"error", saved.error().message}});
-  }
-  return changed;
-}
-
 TokenRotator::TokenRotator(std::filesystem::path config_path, HttpTransport& transport,
                            Clock& clock)
     : path_(std::move(config_path)), transport_(transport), clock_(clock) {}

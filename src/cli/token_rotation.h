@@ -22,12 +22,6 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t);
 // When the runner's token is due for rotation, or nullopt when it never expires.
 std::optional<std::chrono::system_clock::time_point> rotation_due(const RunnerSettings& runner);
 
-// Resets every due token (earliest first, one at a time) and saves the file. Returns
-// true when the config changed. FF_DISABLE_AUTOMATIC_TOKEN_ROTATION turns a due reset
-// into a warning. Errors are logged; the old token stays in place.
-bool rotate_due_tokens(GlobalConfig& config, const std::filesystem::path& path,
-                       RegistrationClient& client, std::chrono::system_clock::time_point now);
-
 // The rotation schedule of one config.toml for the lifetime of `run` (§1.6), like the
 // official runner's resetRunnerTokens goroutine, but polled from run's main loop so no
 // thread is needed:
