@@ -406,6 +406,10 @@ struct FakeGitLab::Impl {
   int64_t next_runner_id = 4211;
   std::chrono::seconds token_lifetime{0};
   std::mt19937_64 rng{std::random_device{}()};
+  // Artifacts (api spec §6): every accepted upload, and what GET serves per job.
+  std::vector<FakeGitLab::UploadedArtifact> artifact_uploads;
+  std::map<int64_t, FakeGitLab::UploadedArtifact> artifacts;
+  bool artifact_redirect = false;
 
   boost::asio::io_context io;
   UniqueFd listen_fd;
@@ -575,8 +579,17 @@ struct FakeGitLab::Impl {
             req.method() == http::verb::patch) {
           return FakeEndpoint::kPatchTrace;
         }
+        if (slash != std::string_view::npos && rest.substr(slash) == "/artifacts" &&
+            (req.method() == http::verb::post || req.method() == http::verb::get)) {
+          return FakeEndpoint::kArtifacts;
+        }
       }
       return std::nullopt;
+    }
+    if (req.method() == http::verb::get && starts_with(path, "/__storage/artifacts/")) {
+      std::optional<long long> id = parse_int(path.substr(std::string_view("/__storage/artifacts/").size()));
+      if (id) *job_id = *id;
+      return FakeEndpoint::kArtifacts;
     }
     for (const GitRepo& r : repos) {
       std::string prefix = "/" + r.url_path + "/";
@@ -661,10 +674,91 @@ struct FakeGitLab::Impl {
         return Reply{handle_patch_trace(req, job_id)};
       case FakeEndpoint::kGit:
         return Reply{handle_git(req, path, query, *repo_copy)};
+      case FakeEndpoint::kArtifacts:
+        return Reply{handle_artifacts(req, path, query, job_id)};
       case FakeEndpoint::kAny:
         break;
     }
     return Reply{json_message(404, "404 Not Found")};
+  }
+
+  // ---- artifacts (api spec §6.1, §6.2) -------------------------------------------------------
+
+  // The single part of a multipart/form-data body; nullopt when malformed.
+  static std::optional<FakeGitLab::UploadedArtifact> parse_multipart(const Request& req) {
+    std::string ct(sv(req[http::field::content_type]));
+    std::size_t b = ct.find("boundary=");
+    if (media_type(ct) != "multipart/form-data" || b == std::string::npos) return std::nullopt;
+    std::string boundary = ct.substr(b + 9);
+    if (boundary.size() >= 2 && boundary.front() == '"') boundary = boundary.substr(1, boundary.size() - 2);
+    const std::string& body = req.body();
+    std::string open = "--" + boundary + "\r\n";
+    if (!starts_with(body, open)) return std::nullopt;
+    std::size_t headers_end = body.find("\r\n\r\n", open.size());
+    std::string close = "\r\n--" + boundary + "--";
+    std::size_t end = body.rfind(close);
+    if (headers_end == std::string::npos || end == std::string::npos || end < headers_end + 4) {
+      return std::nullopt;
+    }
+    FakeGitLab::UploadedArtifact up;
+    for (const std::string& line : split(body.substr(open.size(), headers_end - open.size()), '\n')) {
+      std::string l(trim(line));
+      auto quoted = [&](const std::string& key) {
+        std::size_t k = l.find(key + "=\"");
+        if (k == std::string::npos) return std::string();
+        std::size_t s = k + key.size() + 2;
+        return l.substr(s, l.find('"', s) - s);
+      };
+      if (starts_with(to_lower(l), "content-disposition:")) {
+        up.field_name = quoted("name");
+        up.filename = quoted("filename");
+      } else if (starts_with(to_lower(l), "content-type:")) {
+        up.content_type = std::string(trim(std::string_view(l).substr(13)));
+      }
+    }
+    up.content = body.substr(headers_end + 4, end - headers_end - 4);
+    if (body.find(open, headers_end) != std::string::npos) return std::nullopt;  // two parts
+    return up;
+  }
+
+  Response handle_artifacts(const Request& req, const std::string& path, const std::string& query,
+                            int64_t id) {
+    std::lock_guard lock(mu);
+    if (starts_with(path, "/__storage/")) {
+      auto it = artifacts.find(id);
+      if (it == artifacts.end()) return make_response(404, "<Error>NoSuchKey</Error>", "application/xml");
+      return make_response(200, it->second.content, "application/octet-stream");
+    }
+    std::string token(sv(req["JOB-TOKEN"]));
+    if (req.method() == http::verb::post) {
+      auto job = jobs.find(id);
+      if (job == jobs.end() || token.empty() || job->second.record.token != token) {
+        return json_message(403, "403 Forbidden");
+      }
+      std::optional<FakeGitLab::UploadedArtifact> up = parse_multipart(req);
+      if (!up || up->field_name != "file") return json_message(400, "400 Bad request - file is missing");
+      up->job_id = id;
+      up->query = query;
+      up->request_content_type = std::string(sv(req[http::field::content_type]));
+      up->transfer_encoding = std::string(sv(req[http::field::transfer_encoding]));
+      artifact_uploads.push_back(*up);
+      artifacts[id] = *up;
+      changed.notify_all();
+      return make_response(201, "201", "text/plain");
+    }
+    bool known = false;
+    for (const auto& [jid, job] : jobs) known = known || (!token.empty() && job.record.token == token);
+    if (!known) return json_message(403, "403 Forbidden");
+    auto it = artifacts.find(id);
+    if (it == artifacts.end()) return json_message(404, "404 Not Found");
+    if (artifact_redirect) {
+      Response res = make_response(302, "");
+      res.set(http::field::location, "http://127.0.0.1:" + std::to_string(port) +
+                                         "/__storage/artifacts/" + std::to_string(id) +
+                                         "?X-Amz-Signature=fake");
+      return res;
+    }
+    return make_response(200, it->second.content, "application/octet-stream");
   }
 
   // ---- runner lifecycle endpoints (api spec §1.2-§1.6) ---------------------------------------
@@ -1118,6 +1212,24 @@ void FakeGitLab::set_runner_orphaned(int64_t id, bool orphaned) {
     if (r.id == id) r.orphaned = orphaned;
 }
 
+std::vector<FakeGitLab::UploadedArtifact> FakeGitLab::uploaded_artifacts() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->artifact_uploads;
+}
+
+void FakeGitLab::set_artifact(int64_t id, std::string filename, std::string content) {
+  std::lock_guard lock(impl_->mu);
+  UploadedArtifact& a = impl_->artifacts[id];
+  a.job_id = id;
+  a.filename = std::move(filename);
+  a.content = std::move(content);
+}
+
+void FakeGitLab::set_artifact_download_redirect(bool redirect) {
+  std::lock_guard lock(impl_->mu);
+  impl_->artifact_redirect = redirect;
+}
+
 std::vector<FakeGitLab::RegisteredRunner> FakeGitLab::registered_runners() const {
   std::lock_guard lock(impl_->mu);
   return impl_->registered;
@@ -1318,6 +1430,35 @@ Response FakeGitLab::Impl::handle_control(const Request& req, const std::string&
     }
     return make_response(200, list.dump());
   }
+  // Artifacts: GET /__control/artifacts lists uploads (without content);
+  // GET /__control/artifacts/<n> is the content of upload n; POST /__control/artifacts?id=N&filename=F
+  // stores the body for GET /jobs/N/artifacts; POST /__control/artifact_redirect?value=1|0.
+  if (req.method() == http::verb::get && path == "/__control/artifacts") {
+    json list = json::array();
+    for (const UploadedArtifact& a : gl.uploaded_artifacts()) {
+      list.push_back({{"job_id", a.job_id}, {"query", a.query}, {"field_name", a.field_name},
+                      {"filename", a.filename}, {"content_type", a.content_type},
+                      {"size", a.content.size()}, {"request_content_type", a.request_content_type},
+                      {"transfer_encoding", a.transfer_encoding}});
+    }
+    return make_response(200, list.dump());
+  }
+  if (req.method() == http::verb::get && starts_with(path, "/__control/artifacts/")) {
+    std::optional<long long> n = parse_int(path.substr(std::string_view("/__control/artifacts/").size()));
+    std::vector<UploadedArtifact> all = gl.uploaded_artifacts();
+    if (!n || *n < 0 || static_cast<std::size_t>(*n) >= all.size()) return json_message(404, "no such upload");
+    return make_response(200, all[static_cast<std::size_t>(*n)].content, "application/octet-stream");
+  }
+  if (post && path == "/__control/artifacts") {
+    std::optional<long long> id = parse_int(param("id"));
+    if (!id) return json_message(400, "id=<n> required");
+    gl.set_artifact(*id, param("filename"), req.body());
+    return ok();
+  }
+  if (post && path == "/__control/artifact_redirect") {
+    gl.set_artifact_download_redirect(param("value") != "0");
+    return ok();
+  }
   if (post && path == "/__control/jobs") {
     int64_t id = gl.enqueue_job(req.body());
     if (id < 0) return json_message(400, "payload is not a JSON object");
@@ -1387,6 +1528,7 @@ Response FakeGitLab::Impl::handle_control(const Request& req, const std::string&
     else if (endpoint == "update_job") rule.endpoint = FakeEndpoint::kUpdateJob;
     else if (endpoint == "patch_trace") rule.endpoint = FakeEndpoint::kPatchTrace;
     else if (endpoint == "git") rule.endpoint = FakeEndpoint::kGit;
+    else if (endpoint == "artifacts") rule.endpoint = FakeEndpoint::kArtifacts;
     else if (endpoint == "any" || endpoint.empty()) rule.endpoint = FakeEndpoint::kAny;
     else return json_message(400, "unknown endpoint");
     std::string action = string_field(body, "action");

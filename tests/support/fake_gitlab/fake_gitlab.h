@@ -23,6 +23,7 @@ enum class FakeEndpoint {
   kUpdateJob,   // PUT /api/v4/jobs/:id
   kPatchTrace,  // PATCH /api/v4/jobs/:id/trace
   kGit,         // git smart HTTP (info/refs, git-upload-pack)
+  kArtifacts,   // POST/GET /api/v4/jobs/:id/artifacts and the /__storage/ redirect target
 };
 
 enum class FaultAction {
@@ -174,6 +175,25 @@ class FakeGitLab {
     bool orphaned = false;
   };
   std::vector<RegisteredRunner> registered_runners() const;
+
+  // Artifacts (api spec §6.1, §6.2). POST /jobs/:id/artifacts needs JOB-TOKEN of job :id and one
+  // multipart part named `file`; it is recorded and stored for GET (201 body "201"). GET needs
+  // the JOB-TOKEN of any known job; 404 when nothing is stored.
+  struct UploadedArtifact {
+    int64_t job_id = 0;
+    std::string query{};         // the raw query string, e.g. "artifact_format=zip&artifact_type=archive"
+    std::string field_name{};    // the multipart part's name
+    std::string filename{};      // the part's filename
+    std::string content_type{};  // the part's Content-Type
+    std::string content{};       // the part's bytes
+    std::string request_content_type{};  // the request's Content-Type header
+    std::string transfer_encoding{};     // the request's Transfer-Encoding header
+  };
+  std::vector<UploadedArtifact> uploaded_artifacts() const;
+  // Serves `content` for GET /jobs/:id/artifacts (as if uploaded).
+  void set_artifact(int64_t id, std::string filename, std::string content);
+  // GET /jobs/:id/artifacts answers 302 to /__storage/artifacts/:id (no token needed there).
+  void set_artifact_download_redirect(bool redirect);
 
   struct Impl;
 

@@ -13,9 +13,14 @@
 //   POST /__control/final_update_202?count=N
 //   POST /__control/trace_range_mismatch   POST /__control/trace_update_interval?seconds=N
 //   POST /__control/long_poll?ms=N         GET  /__control/requests
-//   POST /__control/faults  body: {"endpoint":"request_job|update_job|patch_trace|git|any",
+//   POST /__control/faults  body: {"endpoint":"request_job|update_job|patch_trace|git|artifacts|any",
 //        "action":"respond|close|delay","skip":0,"count":1,"status":500,"retry_after":N,
 //        "delay_ms":N,"body":"..."}
+//   Artifacts (api spec §6): GET /__control/artifacts -> [{job_id, query, field_name, filename,
+//        content_type, size, request_content_type, transfer_encoding}] of every upload;
+//   GET  /__control/artifacts/<n>           -> the bytes of upload n
+//   POST /__control/artifacts?id=N&filename=F  body: bytes served by GET /api/v4/jobs/N/artifacts
+//   POST /__control/artifact_redirect?value=1|0  GET answers 302 to /__storage/artifacts/N
 //   Registration side (api spec §1.2-§1.6):
 //   POST /__control/registration_tokens    body: legacy registration token (GR1348941...)
 //   POST /__control/pats                   body: personal access token (glpat-...)
