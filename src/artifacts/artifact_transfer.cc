@@ -155,6 +155,9 @@ Result<> upload_artifact(HttpTransport& http, Clock& clock, JobCredentials crede
                    {"X-Request-Id", request_id}};
     req.body = body;
     req.timeout = upload.timeout;
+    req.ca_file = credentials.tls_ca_file;
+    req.cert_file = credentials.tls_cert_file;
+    req.key_file = credentials.tls_key_file;
     Result<HttpResponse> resp = http.send(req, stop);
     std::vector<HelperField> fields = {{"id", std::to_string(credentials.id)},
                                        {"token", short_token(credentials.token)}};
@@ -227,7 +230,8 @@ struct Fetched {
 // GET following up to 10 redirects; `headers` are dropped when the host changes.
 Result<Fetched> get_following(HttpTransport& http, std::string url,
                               const std::vector<HttpHeader>& headers,
-                              std::chrono::milliseconds timeout, std::stop_token stop) {
+                              std::chrono::milliseconds timeout, std::stop_token stop,
+                              const JobCredentials* tls = nullptr) {
   const std::string first_origin = origin_of(url);
   for (int hop = 0; hop <= 10; ++hop) {
     HttpRequest req;
@@ -235,6 +239,11 @@ Result<Fetched> get_following(HttpTransport& http, std::string url,
     req.url = url;
     if (origin_of(url) == first_origin) req.headers = headers;
     req.timeout = timeout;
+    if (tls != nullptr) {
+      req.ca_file = tls->tls_ca_file;
+      req.cert_file = tls->tls_cert_file;
+      req.key_file = tls->tls_key_file;
+    }
     Result<HttpResponse> resp = http.send(req, stop);
     if (!resp) return fail(resp.error());
     int s = resp->status;
@@ -285,7 +294,7 @@ Result<> download_artifacts(HttpTransport& http, Clock& clock, const JobCredenti
         {{"JOB-TOKEN", credentials.token},
          {"User-Agent", std::string("gitlab-runner ") + compat_version()},
          {"X-Request-Id", request_id}},
-        options.timeout, stop);
+        options.timeout, stop, &credentials);
     std::vector<HelperField> fields = {{"id", std::to_string(credentials.id)},
                                        {"token", short_token(credentials.token)},
                                        {"correlation_id", request_id}};

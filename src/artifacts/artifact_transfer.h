@@ -21,6 +21,10 @@ struct JobCredentials {
   std::string url{};    // the runner's GitLab URL, e.g. "https://gitlab.example.com/"
   std::string token{};  // the job token (never logged in full)
   int64_t id = 0;       // the job id
+  // --tls-ca-file / --tls-cert-file / --tls-key-file (CI_SERVER_TLS_*), as HttpRequest takes them.
+  std::string tls_ca_file{};
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
 struct ArtifactUpload {

@@ -69,7 +69,7 @@ class Selector {
         log_.warning("isExcluded: " + p.error().message);
         return std::nullopt;
       }
-      if (glob_match(*p, rel)) return pattern;
+      if (doublestar_match(*p, rel)) return pattern;
     }
     return std::nullopt;
   }

@@ -197,7 +197,7 @@ void walk(const std::filesystem::path& root, const std::string& rel,
   }
   for (const auto& [child, is_dir] : entries) {
     for (const std::string& p : patterns) {
-      if (glob_match(p, child)) {
+      if (doublestar_match(p, child)) {
         out.push_back(child);
         break;
       }
@@ -212,7 +212,7 @@ bool has_glob_meta(std::string_view path) {
   return path.find_first_of("*?[{") != std::string_view::npos;
 }
 
-bool glob_match(std::string_view pattern, std::string_view path) {
+bool doublestar_match(std::string_view pattern, std::string_view path) {
   std::optional<std::vector<std::string>> patterns = expand_braces(pattern);
   if (!patterns) return false;
   std::vector<std::string> name = segments(path);
@@ -250,7 +250,7 @@ std::vector<std::string> glob_paths(const std::filesystem::path& root, std::stri
   if (!patterns) return out;
   // A pattern that can match the base itself ("dir/**").
   for (const std::string& p : *patterns) {
-    if (norm_base != "." && glob_match(p, norm_base) && lexists(root / norm_base)) {
+    if (norm_base != "." && doublestar_match(p, norm_base) && lexists(root / norm_base)) {
       out.push_back(norm_base);
       break;
     }

@@ -18,7 +18,7 @@ bool has_glob_meta(std::string_view path);
 //   `{a,b}` alternatives (may nest)              `\x` the character x
 //   `**` as a whole segment: zero or more segments; elsewhere it acts like `*`.
 // Leading dots are not special. A malformed pattern (unclosed `[` or `{`) matches nothing.
-bool glob_match(std::string_view pattern, std::string_view path);
+bool doublestar_match(std::string_view pattern, std::string_view path);
 
 // Splits a pattern into the literal directory before its first meta segment and the rest
 // (doublestar.SplitPattern): "a/b/*.txt" -> {"a/b", "*.txt"}; "*.txt" -> {".", "*.txt"}.

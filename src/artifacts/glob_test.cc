@@ -10,44 +10,44 @@
 namespace glr {
 
 TEST(GlobMatch, StarStaysInsideOneSegment) {
-  EXPECT_TRUE(glob_match("*.txt", "a.txt"));
-  EXPECT_FALSE(glob_match("*.txt", "dir/a.txt"));
-  EXPECT_TRUE(glob_match("dir/*.txt", "dir/a.txt"));
-  EXPECT_TRUE(glob_match("*", ".hidden"));
+  EXPECT_TRUE(doublestar_match("*.txt", "a.txt"));
+  EXPECT_FALSE(doublestar_match("*.txt", "dir/a.txt"));
+  EXPECT_TRUE(doublestar_match("dir/*.txt", "dir/a.txt"));
+  EXPECT_TRUE(doublestar_match("*", ".hidden"));
 }
 
 TEST(GlobMatch, DoubleStarSpansZeroOrMoreSegments) {
-  EXPECT_TRUE(glob_match("**/*.txt", "a.txt"));
-  EXPECT_TRUE(glob_match("**/*.txt", "x/y/a.txt"));
-  EXPECT_TRUE(glob_match("a/**/b", "a/b"));
-  EXPECT_TRUE(glob_match("a/**/b", "a/x/y/b"));
-  EXPECT_FALSE(glob_match("a/**/b", "a/x/y/c"));
-  EXPECT_TRUE(glob_match("dir/**", "dir"));
-  EXPECT_TRUE(glob_match("dir/**", "dir/x/y"));
-  EXPECT_FALSE(glob_match("dir/**", "other/x"));
+  EXPECT_TRUE(doublestar_match("**/*.txt", "a.txt"));
+  EXPECT_TRUE(doublestar_match("**/*.txt", "x/y/a.txt"));
+  EXPECT_TRUE(doublestar_match("a/**/b", "a/b"));
+  EXPECT_TRUE(doublestar_match("a/**/b", "a/x/y/b"));
+  EXPECT_FALSE(doublestar_match("a/**/b", "a/x/y/c"));
+  EXPECT_TRUE(doublestar_match("dir/**", "dir"));
+  EXPECT_TRUE(doublestar_match("dir/**", "dir/x/y"));
+  EXPECT_FALSE(doublestar_match("dir/**", "other/x"));
 }
 
 TEST(GlobMatch, DoubleStarInsideASegmentActsLikeStar) {
-  EXPECT_TRUE(glob_match("a**.txt", "abc.txt"));
-  EXPECT_FALSE(glob_match("a**.txt", "a/b.txt"));
+  EXPECT_TRUE(doublestar_match("a**.txt", "abc.txt"));
+  EXPECT_FALSE(doublestar_match("a**.txt", "a/b.txt"));
 }
 
 TEST(GlobMatch, QuestionClassesBracesAndEscapes) {
-  EXPECT_TRUE(glob_match("a?c", "abc"));
-  EXPECT_FALSE(glob_match("a?c", "a/c"));
-  EXPECT_TRUE(glob_match("[a-c]x", "bx"));
-  EXPECT_FALSE(glob_match("[^a-c]x", "bx"));
-  EXPECT_TRUE(glob_match("[!a-c]x", "dx"));
-  EXPECT_TRUE(glob_match("{foo,bar}/*.o", "bar/x.o"));
-  EXPECT_TRUE(glob_match("a/{b,c/{d,e}}", "a/c/e"));
-  EXPECT_FALSE(glob_match("a/{b,c/{d,e}}", "a/c/f"));
-  EXPECT_TRUE(glob_match("a\\*b", "a*b"));
-  EXPECT_FALSE(glob_match("a\\*b", "axb"));
+  EXPECT_TRUE(doublestar_match("a?c", "abc"));
+  EXPECT_FALSE(doublestar_match("a?c", "a/c"));
+  EXPECT_TRUE(doublestar_match("[a-c]x", "bx"));
+  EXPECT_FALSE(doublestar_match("[^a-c]x", "bx"));
+  EXPECT_TRUE(doublestar_match("[!a-c]x", "dx"));
+  EXPECT_TRUE(doublestar_match("{foo,bar}/*.o", "bar/x.o"));
+  EXPECT_TRUE(doublestar_match("a/{b,c/{d,e}}", "a/c/e"));
+  EXPECT_FALSE(doublestar_match("a/{b,c/{d,e}}", "a/c/f"));
+  EXPECT_TRUE(doublestar_match("a\\*b", "a*b"));
+  EXPECT_FALSE(doublestar_match("a\\*b", "axb"));
 }
 
 TEST(GlobMatch, MalformedPatternsMatchNothing) {
-  EXPECT_FALSE(glob_match("[abc", "a"));
-  EXPECT_FALSE(glob_match("{a,b", "a"));
+  EXPECT_FALSE(doublestar_match("[abc", "a"));
+  EXPECT_FALSE(doublestar_match("{a,b", "a"));
 }
 
 TEST(GlobSplit, LiteralBaseAndPattern) {

@@ -28,6 +28,9 @@ void add_register_command(CLI::App& app, GlobalOptions& global);
 void add_verify_command(CLI::App& app, GlobalOptions& global);
 void add_unregister_command(CLI::App& app, GlobalOptions& global);
 void add_reset_token_command(CLI::App& app, GlobalOptions& global);
+// The helper subcommands the stage scripts call (cmd_helpers.cc): artifacts-uploader,
+// artifacts-downloader, cache-archiver, cache-extractor.
+void add_helper_commands(CLI::App& app, GlobalOptions& global);
 
 // Applies --debug/--log-level/--log-format over the config file's values.
 // Returns false (after printing why) when a value is invalid.

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   glr::add_verify_command(app, global);
   glr::add_unregister_command(app, global);
   glr::add_reset_token_command(app, global);
+  glr::add_helper_commands(app, global);
 
   try {
     app.parse(argc, argv);
