@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "artifacts/archive.h"
+#include "artifacts/flat_json.h"
 #include "util/strings.h"
 
 namespace glr {
@@ -46,74 +47,6 @@ Result<std::string> read_whole(const fs::path& p) {
   return ss.str();
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
-// A flat {"k":"v",...} object; nullopt when it is anything else.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_flat_object(std::string_view s) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t i = 0;
-  auto ws = [&] {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])) != 0) ++i;
-  };
-  auto str = [&]() -> std::optional<std::string> {
-    ws();
-    if (i >= s.size() || s[i] != '"') return std::nullopt;
-    ++i;
-    std::string v;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\' && i + 1 < s.size()) {
-        char e = s[++i];
-        v.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
-      } else {
-        v.push_back(s[i]);
-      }
-      ++i;
-    }
-    if (i >= s.size()) return std::nullopt;
-    ++i;
-    return v;
-  };
-  ws();
-  if (i >= s.size() || s[i] != '{') return std::nullopt;
-  ++i;
-  ws();
-  if (i < s.size() && s[i] == '}') return out;
-  for (;;) {
-    std::optional<std::string> k = str();
-    ws();
-    if (!k || i >= s.size() || s[i] != ':') return std::nullopt;
-    ++i;
-    std::optional<std::string> v = str();
-    if (!v) return std::nullopt;
-    out.emplace_back(*k, *v);
-    ws();
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < s.size() && s[i] == '}') return out;
-    return std::nullopt;
-  }
-}
-
 void set_file_mtime(const fs::path& p, std::chrono::system_clock::time_point t) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   struct timespec times[2];
@@ -145,7 +78,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
 }
 
 std::string cache_metadata_json(std::string_view metadata) {
-  auto fields = parse_flat_object(metadata);
+  auto fields = parse_flat_json_object(metadata);
   if (!fields) return "{}";
   std::vector<std::string> parts;
   for (const auto& [k, v] : *fields) {
