@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include "util/short_token.h"
 #include "util/strings.h"
@@ -49,12 +48,14 @@ std::string random_hex(size_t bytes) {
   return out;
 }
 
-Result<std::string> read_whole(const fs::path& p) {
+// Appends the file's bytes to `out` without an intermediate copy.
+Result<> append_file(std::string& out, const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return fail(ErrorKind::kIo, "open " + p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  char buf[64 * 1024];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) out.append(buf, static_cast<size_t>(in.gcount()));
+  if (in.bad()) return fail(ErrorKind::kIo, "read " + p.string());
+  return {};
 }
 
 std::string status_text(int status) {
@@ -126,18 +127,21 @@ Result<> upload_artifact(HttpTransport& http, Clock& clock, JobCredentials crede
                          std::stop_token stop) {
   Result<ArtifactFormat> format = parse_artifact_format(upload.artifact_format);
   if (!format) return fail(format.error());
-  Result<std::string> content = read_whole(file);
-  if (!content) return fail(content.error());
+  std::error_code size_ec;
+  const uintmax_t size = fs::file_size(file, size_ec);
+  if (size_ec) return fail(ErrorKind::kIo, "stat " + file.string() + ": " + size_ec.message());
   const std::string boundary = random_hex(30);
-  std::string body;
-  body.reserve(content->size() + 512);
-  body += "--" + boundary + "\r\n";
-  body += "Content-Disposition: form-data; name=\"file\"; filename=\"" +
-          artifact_file_name(upload.name, *format) + "\"\r\n";
-  body += "Content-Type: application/octet-stream\r\n\r\n";
-  body += *content;
-  body += "\r\n--" + boundary + "--\r\n";
-  content->clear();
+  // One body for every attempt: the archive is copied once, into the multipart envelope.
+  HttpRequest req;
+  req.method = "POST";
+  req.body.reserve(static_cast<size_t>(size) + 512);
+  req.body += "--" + boundary + "\r\n";
+  req.body += "Content-Disposition: form-data; name=\"file\"; filename=\"" +
+              artifact_file_name(upload.name, *format) + "\"\r\n";
+  req.body += "Content-Type: application/octet-stream\r\n\r\n";
+  if (Result<> r = append_file(req.body, file); !r) return r;
+  req.body += "\r\n--" + boundary + "--\r\n";
+  req.timeout = upload.timeout;
 
   const std::string prefix =
       upload.artifact_type.empty()
@@ -145,16 +149,12 @@ Result<> upload_artifact(HttpTransport& http, Clock& clock, JobCredentials crede
           : fmt::format("Uploading artifacts as \"{}\" to coordinator...", upload.artifact_type);
   std::chrono::nanoseconds backoff = seconds(1);
   for (int tries = 1;; ++tries) {
-    HttpRequest req;
-    req.method = "POST";
     req.url = base_url(credentials.url) + "/api/v4/" + artifact_upload_path(credentials.id, upload);
     const std::string request_id = random_hex(13);
     req.headers = {{"JOB-TOKEN", credentials.token},
                    {"Content-Type", "multipart/form-data; boundary=" + boundary},
                    {"User-Agent", std::string("gitlab-runner ") + compat_version()},
                    {"X-Request-Id", request_id}};
-    req.body = body;
-    req.timeout = upload.timeout;
     req.ca_file = credentials.tls_ca_file;
     req.cert_file = credentials.tls_cert_file;
     req.key_file = credentials.tls_key_file;
