@@ -61,8 +61,10 @@ cd "$WORK/p2"
 FF_USE_DIRECT_DOWNLOAD=true run_expect 0 "$GLRUNNER" artifacts-downloader --url "$FAKE_URL" \
   --token "$token" --id "$id"
 expect_contains "$WORK/err" "Downloading artifacts from coordinator... ok"
-# The last upload stored for the job was the junit report (uploads replace the served file).
-[ "$(cat "$WORK/p2/report.xml")" = "<testsuite/>" ] || fail "downloaded report: $(ls -R "$WORK/p2")"
+# GET serves the job's archive, not its reports.
+[ "$(cat "$WORK/p2/out/sub/c.txt")" = deep ] || fail "downloaded archive: $(ls -R "$WORK/p2")"
+[ ! -e "$WORK/p2/out/sub/b.log" ] || fail "excluded file downloaded"
+[ ! -e "$WORK/p2/report.xml" ] || fail "report served as the archive"
 control GET requests | jq -e '[.[] | select(.target | test("direct_download=true"))] | length == 1' >/dev/null ||
   fail "direct_download=true not sent"
 run_expect 1 "$GLRUNNER" artifacts-downloader --url "$FAKE_URL" --token "$token" --id 1

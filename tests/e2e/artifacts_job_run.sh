@@ -9,10 +9,11 @@ start_fake_gitlab
 control POST runners "glrt-t1_e2etoken1234" >/dev/null
 
 job() {  # job NAME SCRIPT_JSON_ARRAY ARTIFACTS_JSON DEPENDENCIES_JSON
+  # Each job gets its own project dir (the repo URL names it), so job 2 sees only what it downloads.
   cat <<JSON
 {"id":0,"token":"","allow_git_fetch":false,
  "job_info":{"name":"$1","stage":"test","project_id":5,"project_name":"project"},
- "git_info":{"repo_url":"http://127.0.0.1/group/project.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
+ "git_info":{"repo_url":"http://127.0.0.1/group/$1.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
  "runner_info":{"timeout":600},
  "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
    {"key":"GIT_STRATEGY","value":"none","public":true}],
@@ -27,7 +28,7 @@ id1=$(control POST jobs "$(job build \
   '[{"name":"my-art","paths":["out/"],"exclude":["out/**/*.log"],"when":"on_success","expire_in":"1 week","artifact_type":"archive","artifact_format":"zip"},
     {"name":"junit.xml","paths":["report.xml"],"when":"always","artifact_type":"junit","artifact_format":"gzip"}]' \
   '[]')" | jq -r .id)
-id2=$(control POST jobs "$(job test '["cat out/a.txt out/sub/c.txt","test ! -e out/sub/b.log && echo no-log"]' '[]' \
+id2=$(control POST jobs "$(job test '["cat out/a.txt out/sub/c.txt","test ! -e out/sub/b.log && echo no-log","test ! -e report.xml && echo no-report"]' '[]' \
   "[{\"id\":$id1,\"name\":\"build\",\"token\":\"{{JOB_TOKEN}}\",\"artifacts_file\":{\"filename\":\"artifacts.zip\",\"size\":1}}]")" | jq -r .id)
 
 run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken1234 \
@@ -69,4 +70,5 @@ expect_contains "$WORK/trace2.txt" "Downloading artifacts from coordinator... ok
 expect_contains "$WORK/trace2.txt" "hello"
 expect_contains "$WORK/trace2.txt" "deep"
 expect_contains "$WORK/trace2.txt" "no-log"
+expect_contains "$WORK/trace2.txt" "no-report"
 echo ok

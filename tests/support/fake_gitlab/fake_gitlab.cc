@@ -742,7 +742,9 @@ struct FakeGitLab::Impl {
       up->request_content_type = std::string(sv(req[http::field::content_type]));
       up->transfer_encoding = std::string(sv(req[http::field::transfer_encoding]));
       artifact_uploads.push_back(*up);
-      artifacts[id] = *up;
+      // GET serves the job's archive (artifact_type archive or none), never a report.
+      std::map<std::string, std::string> args = parse_query(query);
+      if (args["artifact_type"].empty() || args["artifact_type"] == "archive") artifacts[id] = *up;
       changed.notify_all();
       return make_response(201, "201", "text/plain");
     }

@@ -177,8 +177,9 @@ class FakeGitLab {
   std::vector<RegisteredRunner> registered_runners() const;
 
   // Artifacts (api spec §6.1, §6.2). POST /jobs/:id/artifacts needs JOB-TOKEN of job :id and one
-  // multipart part named `file`; it is recorded and stored for GET (201 body "201"). GET needs
-  // the JOB-TOKEN of any known job; 404 when nothing is stored.
+  // multipart part named `file`; it is recorded (201 body "201") and, when its artifact_type is
+  // `archive` or absent, stored for GET. GET needs the JOB-TOKEN of any known job; 404 when
+  // nothing is stored.
   struct UploadedArtifact {
     int64_t job_id = 0;
     std::string query{};         // the raw query string, e.g. "artifact_format=zip&artifact_type=archive"
