@@ -103,4 +103,18 @@ Result<PresignedUrl> s3_presign(const S3CacheConfig& c, const AwsCredentials& cr
                       .headers = std::move(headers)};
 }
 
+Result<S3CacheUrls> s3_cache_urls(const S3CacheConfig& config, const AwsCredentials& credentials,
+                                  std::string_view object_name, std::string_view cache_key,
+                                  std::chrono::system_clock::time_point now,
+                                  std::chrono::seconds expires) {
+  Result<PresignedUrl> get = s3_presign(config, credentials, "GET", object_name, now, expires);
+  if (!get) return fail(get.error());
+  Result<PresignedUrl> head = s3_presign(config, credentials, "HEAD", object_name, now, expires);
+  if (!head) return fail(head.error());
+  Result<PresignedUrl> put = s3_presign(config, credentials, "PUT", object_name, now, expires,
+                                        {{"cachekey", std::string(cache_key)}});
+  if (!put) return fail(put.error());
+  return S3CacheUrls{.get = std::move(*get), .head = std::move(*head), .put = std::move(*put)};
+}
+
 }  // namespace glr

@@ -43,4 +43,18 @@ Result<PresignedUrl> s3_presign(const S3CacheConfig& config, const AwsCredential
                                 std::chrono::system_clock::time_point now,
                                 std::chrono::seconds expires, const StringPairs& metadata = {});
 
+// The URLs the runner hands to the helper for one cache entry: GET (cache-extractor --url), HEAD
+// (--head-url / --check-url) and PUT with x-amz-meta-cachekey (cache-archiver --url, one --header
+// per PutHeaders entry). All valid for `expires` (the job timeout, §5.6).
+struct S3CacheUrls {
+  PresignedUrl get{};
+  PresignedUrl head{};
+  PresignedUrl put{};
+  friend bool operator==(const S3CacheUrls&, const S3CacheUrls&) = default;
+};
+Result<S3CacheUrls> s3_cache_urls(const S3CacheConfig& config, const AwsCredentials& credentials,
+                                  std::string_view object_name, std::string_view cache_key,
+                                  std::chrono::system_clock::time_point now,
+                                  std::chrono::seconds expires);
+
 }  // namespace glr

@@ -75,6 +75,16 @@ TEST(S3Cache, AwsDefaultEndpointIsDualStackVirtualHosted) {
   EXPECT_FALSE(s3_presign({.bucket_name = "b"}, example(), "DELETE", "k", at(0), std::chrono::seconds(1)));
 }
 
+TEST(S3Cache, CacheUrlsForOneEntry) {
+  Result<S3CacheUrls> u = s3_cache_urls({.server_address = "minio:9000", .bucket_name = "c"}, example(),
+                                        "runner/t/project/1/k", "k", at(1369353600), std::chrono::hours(1));
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(has(u->get.url, "https://minio:9000/c/runner/t/project/1/k?"));
+  EXPECT_NE(u->get.url, u->head.url);
+  EXPECT_EQ(u->put.headers, (std::vector<std::string>{"x-amz-meta-cachekey: k"}));
+  EXPECT_TRUE(has(u->put.url, "X-Amz-Expires=3600&"));
+}
+
 TEST(AwsCredentials, EnvironmentKeys) {
   EXPECT_FALSE(aws_env_credentials({}));
   auto c = aws_env_credentials({{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "s"},
