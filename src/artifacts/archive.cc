@@ -66,15 +66,25 @@ Result<UniqueFd> open_write(const fs::path& p, mode_t mode) {
 
 // ---- zip ------------------------------------------------------------------------------------
 
-Result<> write_zip(const fs::path& wd, const FileSelection& files, const fs::path& out, int level,
-                   HelperLog& log) {
+// Zip (deflate at `level`, 0 = stored) or, with `tar_zstd`, a zstd-compressed pax tar.
+Result<> write_entries(const fs::path& wd, const FileSelection& files, const fs::path& out,
+                       int level, bool tar_zstd, HelperLog& log) {
   ArchivePtr a(archive_write_new());
-  archive_write_set_format_zip(a.get());
   std::string lvl = std::to_string(level);
-  if (archive_write_set_format_option(a.get(), "zip", "compression-level", lvl.c_str()) <
-      ARCHIVE_OK) {
-    log.debug(fmt::format("zip compression level {} not supported: {}", level,
-                          archive_error_string(a.get())));
+  if (tar_zstd) {
+    archive_write_set_format_pax_restricted(a.get());
+    archive_write_add_filter_zstd(a.get());
+    if (archive_write_set_filter_option(a.get(), "zstd", "compression-level", lvl.c_str()) <
+        ARCHIVE_OK) {
+      log.debug(fmt::format("zstd compression level {} not supported", level));
+    }
+  } else {
+    archive_write_set_format_zip(a.get());
+    if (archive_write_set_format_option(a.get(), "zip", "compression-level", lvl.c_str()) <
+        ARCHIVE_OK) {
+      log.debug(fmt::format("zip compression level {} not supported: {}", level,
+                            archive_error_string(a.get())));
+    }
   }
   if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK) {
     return fail(ErrorKind::kIo, fmt::format("create {}: {}", out.string(),
@@ -93,7 +103,8 @@ Result<> write_zip(const fs::path& wd, const FileSelection& files, const fs::pat
       continue;
     }
     EntryPtr e(archive_entry_new());
-    archive_entry_set_pathname_utf8(e.get(), S_ISDIR(st.st_mode) ? (rel + "/").c_str() : rel.c_str());
+    archive_entry_set_pathname_utf8(e.get(),
+                                    S_ISDIR(st.st_mode) && !tar_zstd ? (rel + "/").c_str() : rel.c_str());
     archive_entry_copy_stat(e.get(), &st);
     std::string target;
     if (S_ISLNK(st.st_mode)) {
@@ -106,7 +117,7 @@ Result<> write_zip(const fs::path& wd, const FileSelection& files, const fs::pat
       archive_entry_set_size(e.get(), 0);
     }
     if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN) {
-      return fail(ErrorKind::kIo, fmt::format("zip {}: {}", rel, archive_error_string(a.get())));
+      return fail(ErrorKind::kIo, fmt::format("archive {}: {}", rel, archive_error_string(a.get())));
     }
     if (S_ISREG(st.st_mode)) {
       Result<UniqueFd> fd = open_read(full);
@@ -323,9 +334,15 @@ void set_mtime(const fs::path& p, time_t sec, long nsec, bool nofollow) {
   ::utimensat(AT_FDCWD, p.c_str(), times, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
 }
 
-Result<> extract_zip(const fs::path& archive, SafeExtractor& x) {
+// Zip, or with `tar_zstd` a zstd-compressed tar, entry by entry through SafeExtractor.
+Result<> extract_entries(const fs::path& archive, SafeExtractor& x, bool tar_zstd) {
   ArchivePtr a(archive_read_new());
-  archive_read_support_format_zip(a.get());
+  if (tar_zstd) {
+    archive_read_support_filter_zstd(a.get());
+    archive_read_support_format_tar(a.get());
+  } else {
+    archive_read_support_format_zip(a.get());
+  }
   if (archive_read_open_filename(a.get(), archive.c_str(), kBufferSize) != ARCHIVE_OK) {
     return fail(ErrorKind::kInvalidInput,
                 fmt::format("open {}: {}", archive.string(), archive_error_string(a.get())));
@@ -526,6 +543,7 @@ Result<ArtifactFormat> parse_artifact_format(std::string_view text) {
   if (text.empty() || text == "zip") return ArtifactFormat::kZip;
   if (text == "gzip") return ArtifactFormat::kGzip;
   if (text == "raw") return ArtifactFormat::kRaw;
+  if (text == "tarzstd") return ArtifactFormat::kTarZstd;
   return fail(ErrorKind::kInvalidInput, fmt::format("unsupported archive type: {}", text));
 }
 
@@ -545,6 +563,8 @@ std::string artifact_file_name(std::string_view name, ArtifactFormat format) {
       return base + ".gz";
     case ArtifactFormat::kRaw:
       return base;
+    case ArtifactFormat::kTarZstd:
+      return base + ".tar.zst";
   }
   return base;
 }
@@ -555,6 +575,17 @@ int deflate_level(std::string_view level) {
   if (level == "slow") return 7;
   if (level == "slowest") return 9;
   return 5;
+}
+
+int zstd_level(std::string_view level) {
+  if (level == "fastest" || level == "fast") return 1;
+  if (level == "slow") return 7;
+  if (level == "slowest") return 11;
+  return 3;
+}
+
+int compression_level_for(ArtifactFormat format, std::string_view level) {
+  return format == ArtifactFormat::kTarZstd ? zstd_level(level) : deflate_level(level);
 }
 
 std::string url_path_escape(std::string_view s) {
@@ -580,7 +611,9 @@ Result<> write_archive(ArtifactFormat format, const fs::path& wd, const FileSele
                        const fs::path& out, int level, HelperLog& log) {
   switch (format) {
     case ArtifactFormat::kZip:
-      return write_zip(wd, files, out, level, log);
+      return write_entries(wd, files, out, level, false, log);
+    case ArtifactFormat::kTarZstd:
+      return write_entries(wd, files, out, level, true, log);
     case ArtifactFormat::kGzip:
       return write_gzip(wd, files, out, log);
     case ArtifactFormat::kRaw:
@@ -608,11 +641,11 @@ Result<> extract_archive(const fs::path& archive, const fs::path& dest, HelperLo
   SafeExtractor x(dest, log);
   switch (*format) {
     case DetectedFormat::kZip:
-      return extract_zip(archive, x);
+      return extract_entries(archive, x, false);
     case DetectedFormat::kGzip:
       return extract_gzip(archive, x);
     case DetectedFormat::kZstd:
-      return fail(ErrorKind::kInvalidInput, "tar.zst archives are not supported yet");
+      return extract_entries(archive, x, true);
   }
   return fail(ErrorKind::kInternal, "unknown archive format");
 }

@@ -13,16 +13,21 @@
 
 namespace glr {
 
-enum class ArtifactFormat { kZip, kGzip, kRaw };
+enum class ArtifactFormat { kZip, kGzip, kRaw, kTarZstd };
 
-// "" and "zip" -> zip; "gzip", "raw". zipzstd/tarzstd are not supported yet (kInvalidInput).
+// "" and "zip" -> zip; "gzip", "raw", "tarzstd". zipzstd is not supported yet (kInvalidInput).
 Result<ArtifactFormat> parse_artifact_format(std::string_view text);
-// The upload file name: base name of `name` ("" or "." -> "default") + ".zip" / ".gz" / "".
+// The upload file name: base name of `name` ("" or "." -> "default") + ".zip" / ".gz" / "" /
+// ".tar.zst".
 std::string artifact_file_name(std::string_view name, ArtifactFormat format);
 
 // CACHE_COMPRESSION_LEVEL / ARTIFACT_COMPRESSION_LEVEL: fastest (store), fast (1), default (5),
 // slow (7), slowest (9), as fastzip's flate levels; anything else -> default.
 int deflate_level(std::string_view compression_level);
+// The same names for zstd (klauspost's speed levels): fastest/fast 1, default 3, slow 7, slowest 11.
+int zstd_level(std::string_view compression_level);
+// deflate_level or zstd_level, whichever `format` compresses with.
+int compression_level_for(ArtifactFormat format, std::string_view compression_level);
 
 // Writes the selection (paths relative to `wd`) to `out`:
 // - zip: directories as "dir/", symlinks with their target as content, regular files deflated
@@ -32,6 +37,7 @@ int deflate_level(std::string_view compression_level);
 //   (non-ASCII or '%' -> "e:" + URL path escape), mtime = the file's; a directory is an error
 //   `the "<p>" is not a regular file`.
 // - raw: the bytes of the only file; more than one -> `only one file can be sent as raw`.
+// - tarzstd: a pax tar of the same entries as zip, zstd-compressed at `level`.
 Result<> write_archive(ArtifactFormat format, const std::filesystem::path& wd,
                        const FileSelection& files, const std::filesystem::path& out, int level,
                        HelperLog& log);

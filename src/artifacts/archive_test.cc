@@ -171,6 +171,20 @@ TEST_F(ArchiveTest, ZipIsListedWithDirectoryEntriesEndingInSlash) {
   EXPECT_EQ(names, (std::vector<std::string>{"d/", "d/f"}));
 }
 
+TEST_F(ArchiveTest, TarZstdRoundTripIsDetectedByMagic) {
+  write_file(src() / "vendor/a.rb", "gem");
+  fs::create_symlink("a.rb", src() / "vendor/link");
+  ASSERT_TRUE(write_archive(ArtifactFormat::kTarZstd, src(), select({"vendor"}), out(),
+                            zstd_level("fast"), log_.log));
+  EXPECT_EQ(*detect_archive_format(out()), DetectedFormat::kZstd);
+  ASSERT_TRUE(extract_archive(out(), dst(), log_.log)) << log_.text;
+  EXPECT_EQ(read_file(dst() / "vendor/a.rb"), "gem");
+  EXPECT_EQ(fs::read_symlink(dst() / "vendor/link"), "a.rb");
+  EXPECT_EQ(artifact_file_name("cache", ArtifactFormat::kTarZstd), "cache.tar.zst");
+  EXPECT_EQ(compression_level_for(ArtifactFormat::kTarZstd, "slowest"), 11);
+  EXPECT_EQ(compression_level_for(ArtifactFormat::kZip, "slowest"), 9);
+}
+
 TEST_F(ArchiveTest, ExtractOverwritesExistingFiles) {
   write_file(src() / "f", "new");
   write_file(dst() / "f", "old content");

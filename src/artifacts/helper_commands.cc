@@ -105,7 +105,7 @@ Result<> run_artifacts_uploader(const ArtifactsUploaderOptions& options, HttpTra
   fs::create_directories(staging, ec);
   RemoveOnExit archive{staging / ("artifacts_" + random_suffix())};
   if (Result<> w = write_archive(*format, options.selection.wd, files, archive.path,
-                                 deflate_level(options.compression_level), log);
+                                 compression_level_for(*format, options.compression_level), log);
       !w) {
     return w;
   }
@@ -168,8 +168,11 @@ Result<> run_cache_archiver(const CacheArchiverOptions& options, HttpTransport& 
   fs::create_directories(file.parent_path(), ec);
   if (ec) return fail(ErrorKind::kIo, fmt::format("mkdir {}: {}", file.parent_path().string(), ec.message()));
   RemoveOnExit tmp{file.parent_path() / ("archive_" + random_suffix())};
-  if (Result<> w = write_archive(ArtifactFormat::kZip, options.wd, files, tmp.path,
-                                 deflate_level(options.compression_level), log);
+  // CACHE_COMPRESSION_FORMAT: zip (default) or tarzstd; the extractor tells them apart by magic.
+  const ArtifactFormat format =
+      options.compression_format == "tarzstd" ? ArtifactFormat::kTarZstd : ArtifactFormat::kZip;
+  if (Result<> w = write_archive(format, options.wd, files, tmp.path,
+                                 compression_level_for(format, options.compression_level), log);
       !w) {
     return w;
   }

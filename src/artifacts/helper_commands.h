@@ -52,6 +52,7 @@ struct CacheArchiverOptions {
   std::vector<std::string> headers{};  // --header "Name: value"
   std::string metadata{};              // --metadata / CACHE_METADATA (flat JSON object)
   std::string compression_level{};     // CACHE_COMPRESSION_LEVEL
+  std::string compression_format{};    // CACHE_COMPRESSION_FORMAT: zip (default) or tarzstd
   int64_t max_uploaded_archive_size = 0;
   int timeout_minutes = 10;
 };

@@ -79,6 +79,16 @@ TEST_F(HelperCommandsTest, ArchiverWritesCacheAndMetadataThenSkipsWhenUnchanged)
   EXPECT_TRUE(http_.requests.empty());
 }
 
+TEST_F(HelperCommandsTest, ArchiverTarZstdFormatRoundTrips) {
+  CacheArchiverOptions o = archiver();
+  o.compression_format = "tarzstd";
+  ASSERT_TRUE(run_cache_archiver(o, http_, clock_, log_.log, {})) << log_.text;
+  EXPECT_EQ(read_file(cache_file()).substr(0, 4), "\x28\xB5\x2F\xFD");
+  fs::remove_all(wd() / "vendor");
+  ASSERT_TRUE(run_cache_extractor({.wd = wd(), .file = rel_cache()}, http_, clock_, log_.log, {}));
+  EXPECT_EQ(read_file(wd() / "vendor/lib.rb"), "puts 1");
+}
+
 TEST_F(HelperCommandsTest, ArchiverWithoutFilesOnlyWarns) {
   CacheArchiverOptions o = archiver();
   o.paths = {"nothing-here"};

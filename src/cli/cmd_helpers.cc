@@ -115,7 +115,7 @@ struct IgnoredFlags {
   int retry = 0;
   std::string retry_time{};
   std::string gocloud_url{}, alternate_url{}, alternate_gocloud_url{}, head_url{},
-      alternate_head_url{}, check_url{}, compression_format{};
+      alternate_head_url{}, check_url{};
   int transfer_buffer_size = 0, chunk_size = 0, concurrency = 0;
 };
 
@@ -236,7 +236,8 @@ void add_downloader(CLI::App& app, GlobalOptions& global) {
 }
 
 struct CacheFlags {
-  std::string file{}, alternate_file{}, url{}, metadata{}, compression_level{}, env_file{};
+  std::string file{}, alternate_file{}, url{}, metadata{}, compression_level{}, env_file{},
+      compression_format{};
   std::vector<std::string> paths{}, exclude{}, headers{};
   bool untracked = false;
   int timeout = 10;
@@ -267,7 +268,7 @@ void add_cache_archiver(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--compression-level", f->compression_level,
                   "Compression level (fastest, fast, default, slow, slowest)")
       ->envname("CACHE_COMPRESSION_LEVEL");
-  cmd->add_option("--compression-format", f->ignored.compression_format,
+  cmd->add_option("--compression-format", f->compression_format,
                   "Compression format (zip, tarzstd, zipzstd)")
       ->envname("CACHE_COMPRESSION_FORMAT");
   cmd->add_option("--max-uploaded-archive-size", f->max_size,
@@ -292,6 +293,7 @@ void add_cache_archiver(CLI::App& app, GlobalOptions& global) {
                            .paths = f->paths, .untracked = f->untracked, .git_env = process_env(),
                            .url = f->url, .headers = f->headers, .metadata = metadata,
                            .compression_level = f->compression_level,
+                           .compression_format = f->compression_format,
                            .max_uploaded_archive_size = f->max_size, .timeout_minutes = f->timeout};
     global.exit_code = finish(run_cache_archiver(o, http, clock, log, {}), log);
   });

@@ -29,4 +29,12 @@ expect_not_contains "$WORK/err" "FATAL"
 
 run_expect 0 "$GLRUNNER" cache-archiver --file "$rel" --path missing
 expect_contains "$WORK/err" "WARNING: No files to cache."
+
+# CACHE_COMPRESSION_FORMAT=tarzstd: same file name, zstd magic, extracted by magic.
+zst=../../../cache/grp/app/zst/cache.zip
+CACHE_COMPRESSION_FORMAT=tarzstd run_expect 0 "$GLRUNNER" cache-archiver --file "$zst" --path vendor
+[ "$(head -c 4 "$zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] || fail "not a zstd archive"
+rm -rf vendor
+run_expect 0 "$GLRUNNER" cache-extractor --file "$zst"
+[ "$(cat vendor/lib/a.rb)" = gem ] || fail "not restored from tar.zst"
 echo ok
