@@ -48,7 +48,7 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   launch.project_dir = flags.exec.project_dir.string();
   launch.color = flags.exec.color;
   launch.timestamps = flags.timestamps;
-  launch.helper_command = "";  // TODO(#5): artifacts and caches between local jobs
+  launch.helper_command = self_executable();
   LocalJobLauncher launcher(executors, clock, std::cout, launch);
 
   // Ctrl-C stops the pipeline: running jobs are interrupted, nothing new starts.

@@ -104,10 +104,8 @@ int run_loop(RunLoopOptions options) {
 
   DaemonOptions daemon_options;
   daemon_options.system_id = options.system_id;
-  // The cache/artifact helper subcommands are not in this binary yet (TODO(#5)); an
-  // empty helper command makes those stages warn and go on instead of failing the job
-  // on an unknown subcommand.
-  daemon_options.helper_command = "";
+  // Generated scripts call this binary for the cache and artifact helper subcommands.
+  daemon_options.helper_command = self_executable();
   daemon_options.user = options.user;
   daemon_options.max_builds = options.max_builds;
   daemon_options.wait_timeout = options.wait_timeout;

@@ -401,13 +401,13 @@ std::map<std::string, bool> shell_executor_features() {
   // we lack rather than letting them fail here (§2.6).
   return {
       {"variables", true},           {"image", false},
-      {"services", false},           {"artifacts", false},
-      {"cache", false},              {"fallback_cache_keys", false},
-      {"shared", true},              {"upload_multiple_artifacts", false},
-      {"upload_raw_artifacts", false}, {"session", false},
+      {"services", false},           {"artifacts", true},
+      {"cache", true},              {"fallback_cache_keys", true},
+      {"shared", true},              {"upload_multiple_artifacts", true},
+      {"upload_raw_artifacts", true}, {"session", false},
       {"terminal", false},           {"refspecs", true},
       {"masking", true},             {"proxy", false},
-      {"raw_variables", true},       {"artifacts_exclude", false},
+      {"raw_variables", true},       {"artifacts_exclude", true},
       {"multi_build_steps", true},   {"trace_reset", true},
       {"trace_checksum", true},      {"trace_size", true},
       {"vault_secrets", false},      {"cancelable", true},

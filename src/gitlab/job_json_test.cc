@@ -413,11 +413,12 @@ TEST(JobJson, ShellExecutorDeclaresOnlyWhatIsImplemented) {
   std::vector<std::string> on;
   for (const auto& [key, value] : f)
     if (value) on.push_back(key);
-  EXPECT_EQ(on, (std::vector<std::string>{"cancel_gracefully", "cancelable", "masking",
-                                          "multi_build_steps", "raw_variables", "refspecs",
-                                          "return_exit_code", "shared", "trace_checksum",
-                                          "trace_reset", "trace_size", "two_phase_job_commit",
-                                          "variables"}));
+  EXPECT_EQ(on, (std::vector<std::string>{
+                    "artifacts", "artifacts_exclude", "cache", "cancel_gracefully", "cancelable",
+                    "fallback_cache_keys", "masking", "multi_build_steps", "raw_variables",
+                    "refspecs", "return_exit_code", "shared", "trace_checksum", "trace_reset",
+                    "trace_size", "two_phase_job_commit", "upload_multiple_artifacts",
+                    "upload_raw_artifacts", "variables"}));
 }
 
 TEST(JobJson, RequestBodyHasEveryFeatureAndOmitsEmptyKeys) {
