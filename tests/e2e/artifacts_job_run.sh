@@ -2,8 +2,6 @@
 # Artifacts end to end (executors §6; api spec §6): job 1 uploads a zip archive (paths, exclude,
 # name, expire_in) and a gzip junit report through `glrunner artifacts-uploader`; job 2 lists job 1
 # as a dependency and finds the files in its project dir via `glrunner artifacts-downloader`.
-# Until run_loop.cc passes the binary as helper_command (issue 5 wiring), the stages only warn;
-# the script then reports SKIP so that wiring it turns this test on.
 source "$(dirname "$0")/common.sh"
 start_fake_gitlab
 control POST runners "glrt-t1_e2etoken1234" >/dev/null
@@ -37,10 +35,7 @@ run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken12
 control GET "jobs/$id1" > "$WORK/job1.json"
 jq -r .trace "$WORK/job1.json" > "$WORK/trace1.txt"
 [ "$(jq -r .state "$WORK/job1.json")" = success ] || { cat "$WORK/trace1.txt"; fail "job 1 not successful"; }
-if grep -qF "Uploading artifacts is not supported by this executor." "$WORK/trace1.txt"; then
-  echo "SKIP: the daemon passes no helper_command yet (src/cli/run_loop.cc)"
-  exit 0
-fi
+expect_not_contains "$WORK/trace1.txt" "Uploading artifacts is not supported by this executor."
 expect_contains "$WORK/trace1.txt" "out/: found 4 matching artifact files and directories"
 expect_contains "$WORK/trace1.txt" "out/**/*.log: excluded 1 files"
 expect_contains "$WORK/trace1.txt" "Uploading artifacts as \"archive\" to coordinator... 201 Created"

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # A failed artifact upload fails an otherwise green job (executors §1.2, §6.5): GitLab answers 413,
-# the helper prints FATAL: too large without retrying, and the job ends failed. Until run_loop.cc
-# passes the binary as helper_command (issue 5 wiring) the stage only warns; the script then
-# reports SKIP so that wiring it turns this test on.
+# the helper prints FATAL: too large without retrying, and the job ends failed.
 source "$(dirname "$0")/common.sh"
 start_fake_gitlab
 control POST runners "glrt-t1_e2etoken1234" >/dev/null
@@ -20,10 +18,7 @@ run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken12
   --executor shell --builds-dir "$WORK/builds" --max-builds 1 --wait-timeout 60 -d "$WORK"
 control GET "jobs/$id" > "$WORK/job.json"
 jq -r .trace "$WORK/job.json" > "$WORK/trace.txt"
-if grep -qF "Uploading artifacts is not supported by this executor." "$WORK/trace.txt"; then
-  echo "SKIP: the daemon passes no helper_command yet (src/cli/run_loop.cc)"
-  exit 0
-fi
+expect_not_contains "$WORK/trace.txt" "Uploading artifacts is not supported by this executor."
 expect_contains "$WORK/trace.txt" "FATAL: too large"
 [ "$(jq -r .state "$WORK/job.json")" = failed ] || { cat "$WORK/trace.txt"; fail "job should have failed"; }
 n=$(control GET requests | jq '[.[] | select(.target | test("/artifacts"))] | length')

@@ -2,8 +2,7 @@
 # The local cache end to end (executors §5): job 1 (policy pull-push) saves vendor/ under
 # <cache_dir>/<key>/cache.zip through `glrunner cache-archiver`; job 2 (policy pull, a fallback key
 # first missing) restores it through `glrunner cache-extractor` before its script runs and does not
-# upload. Until run_loop.cc passes the binary as helper_command (issue 5 wiring), the cache stages
-# only warn; the script then reports SKIP so that wiring it turns this test on.
+# upload.
 source "$(dirname "$0")/common.sh"
 start_fake_gitlab
 control POST runners "glrt-t1_e2etoken1234" >/dev/null
@@ -34,10 +33,7 @@ run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken12
 control GET "jobs/$id1" > "$WORK/job1.json"
 jq -r .trace "$WORK/job1.json" > "$WORK/trace1.txt"
 [ "$(jq -r .state "$WORK/job1.json")" = success ] || { cat "$WORK/trace1.txt"; fail "job 1 not successful"; }
-if grep -qF "Creating cache is not supported by this executor." "$WORK/trace1.txt"; then
-  echo "SKIP: the daemon passes no helper_command yet (src/cli/run_loop.cc)"
-  exit 0
-fi
+expect_not_contains "$WORK/trace1.txt" "Creating cache is not supported by this executor."
 expect_contains "$WORK/trace1.txt" "Creating cache deps-main..."
 expect_contains "$WORK/trace1.txt" "vendor: found 2 matching artifact files and directories"
 expect_contains "$WORK/trace1.txt" "Created cache"
