@@ -61,3 +61,43 @@ control() {  # control METHOD PATH [DATA]
     curl -fsS -X "$1" "${FAKE_URL}__control/$2"
   fi
 }
+
+# start_fake_kube [ARGS...]: starts the fake Kubernetes API server, sets KUBE_URL and exports
+# KUBECONFIG. Scripts that drive kubectl call need_kubectl first (exit 77 = skipped).
+start_fake_kube() {
+  : "${FAKE_KUBE:?FAKE_KUBE must point at the fake-kube binary}"
+  mkdir -p "$WORK/kube"
+  "$FAKE_KUBE" --dir "$WORK/kube" --port 0 "$@" >"$WORK/kube.out" 2>"$WORK/kube.err" &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 100); do
+    if grep -q "listening on" "$WORK/kube.out" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  KUBE_URL=$(sed -n 's/^listening on \(https[^ ]*\).*/\1/p' "$WORK/kube.out" | head -1)
+  [ -n "$KUBE_URL" ] || fail "fake kube did not start: $(cat "$WORK/kube.err")"
+  export KUBECONFIG="$WORK/kube/kubeconfig"
+}
+
+kube_control() {  # kube_control METHOD PATH [DATA]
+  if [ $# -ge 3 ]; then
+    curl -fsS --cacert "$WORK/kube/ca.crt" -X "$1" --data-binary "$3" "$KUBE_URL/__control/$2"
+  else
+    curl -fsS --cacert "$WORK/kube/ca.crt" -X "$1" "$KUBE_URL/__control/$2"
+  fi
+}
+
+need_kubectl() {
+  command -v kubectl >/dev/null 2>&1 || { echo "SKIP: kubectl not found"; exit 77; }
+}
+
+# wait_for SECONDS CMD...: retries the command every 0.1 s until it succeeds.
+wait_for() {
+  local limit=$1 i
+  shift
+  for i in $(seq 1 $((limit * 10))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
