@@ -1,0 +1,248 @@
+// KubeClient against the fake Kubernetes API server: REST mapping, retries through injected
+// faults, pod watches that survive dropped streams and 410s, and exec over the WebSocket.
+#include "kubernetes/kube_client.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/fake_clock.h"
+#include "support/fake_kube/fake_kube.h"
+#include "support/temp_dir.h"
+
+namespace glr::kube {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class KubeClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_ = std::make_unique<FakeKube>(FakeKube::Options{.state_dir = dir_.path(), .token = "s3cret"});
+    ASSERT_NE(fake_->port(), 0);
+    Result<KubeConfig> config = load_kubeconfig(fake_->kubeconfig_file());
+    ASSERT_TRUE(config) << config.error().message;
+    config_ = *config;
+    client_ = std::make_unique<KubeClient>(config_, clock_);
+  }
+
+  json pod(const std::string& name, const std::string& script) {
+    return json{{"metadata", {{"name", name}, {"labels", {{"app", "t"}}}}},
+                {"spec",
+                 {{"restartPolicy", "Never"},
+                  {"containers", {{{"name", "build"}, {"image", "alpine"}, {"command", {"sh", "-c", script}}}}}}}};
+  }
+
+  static bool phase_is(const json& p, const std::string& phase) {
+    return p.contains("status") && p["status"].value("phase", "") == phase;
+  }
+
+  TempDir dir_;
+  FakeClock clock_;  // retries back off instantly; the sleeps are recorded
+  std::unique_ptr<FakeKube> fake_;
+  KubeConfig config_;
+  std::unique_ptr<KubeClient> client_;
+};
+
+TEST_F(KubeClientTest, CreateGetListRemove) {
+  json secret = {{"metadata", {{"generateName", "creds-"}, {"labels", {{"job", "42"}}}}},
+                 {"stringData", {{"token", "abc"}}}};
+  Result<json> created = client_->create("default", "secrets", secret);
+  ASSERT_TRUE(created) << created.error().message;
+  std::string name = (*created)["metadata"]["name"];
+  EXPECT_EQ(name.rfind("creds-", 0), 0u);
+  EXPECT_FALSE((*created)["metadata"]["uid"].get<std::string>().empty());
+  EXPECT_EQ((*created)["data"]["token"], "YWJj");
+
+  Result<json> got = client_->get("default", "secrets", name);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ((*got)["metadata"]["uid"], (*created)["metadata"]["uid"]);
+
+  Result<std::vector<json>> listed = client_->list("default", "secrets", "job=42");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  listed = client_->list("default", "secrets", "job in (1,2)");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+
+  ASSERT_TRUE(client_->remove("default", "secrets", name, 0));
+  Result<json> gone = client_->get("default", "secrets", name);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::kNotFound);
+  EXPECT_TRUE(client_->remove("default", "secrets", name, std::nullopt)) << "404 is success";
+}
+
+TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
+  json cm = {{"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}};
+  ASSERT_TRUE(client_->create("default", "configmaps", cm));
+  Result<json> again = client_->create("default", "configmaps", cm);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
+  EXPECT_NE(again.error().message.find("AlreadyExists"), std::string::npos);
+
+  Result<json> bad = client_->create("default", "pods", json{{"metadata", {{"name", "p"}}}, {"spec", json::object()}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(bad.error().message.find("spec.containers"), std::string::npos);
+
+  Result<json> no_ns = client_->create("nope", "configmaps", cm);
+  ASSERT_FALSE(no_ns);
+  EXPECT_EQ(no_ns.error().kind, ErrorKind::kNotFound);
+
+  KubeConfig wrong = config_;
+  wrong.token = "wrong";
+  KubeClient other(wrong, clock_);
+  Result<json> denied = other.get("default", "configmaps", "c");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().kind, ErrorKind::kUnauthorized);
+
+  KubeConfig untrusted = config_;
+  untrusted.ca_pem.clear();  // the system store does not know the fake's CA
+  KubeClient strict(untrusted, clock_);
+  EXPECT_FALSE(strict.get("default", "configmaps", "c"));
+}
+
+TEST_F(KubeClientTest, RetriesTransientAnswersThenGivesUp) {
+  json cm = {{"metadata", {{"name", "r"}}}};
+  ASSERT_TRUE(client_->create("default", "configmaps", cm));
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 2, .status = 500});
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 429,
+                 .retry_after_seconds = 3});
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 0});  // reset
+  Result<json> got = client_->get("default", "configmaps", "r");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(fake_->request_count("GET /api/v1/namespaces/default/configmaps/r"), 5);
+  std::vector<std::chrono::nanoseconds> sleeps = clock_.sleeps();
+  ASSERT_EQ(sleeps.size(), 4u);
+  EXPECT_EQ(sleeps[0], 500ms);
+  EXPECT_EQ(sleeps[1], 1000ms);
+  EXPECT_EQ(sleeps[2], 3s) << "Retry-After honoured";
+  EXPECT_EQ(sleeps[3], 2000ms) << "capped at retry_backoff_max";
+
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 10, .status = 503});
+  Result<json> down = client_->get("default", "configmaps", "r");
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(down.error().message.find("after 5 attempts"), std::string::npos) << down.error().message;
+
+  fake_->clear_faults();
+  fake_->inject({.method = "POST", .path_contains = "/configmaps", .count = 1, .status = 500,
+                 .message = "etcdserver: request timed out"});
+  EXPECT_TRUE(client_->create("default", "configmaps", json{{"metadata", {{"name", "r2"}}}}));
+}
+
+TEST_F(KubeClientTest, WaitPodFollowsThePodToCompletion) {
+  fake_->set_pod_start_delay(200ms);
+  ASSERT_TRUE(client_->create("default", "pods", pod("p1", "sleep 0.2; exit 7")));
+  Result<json> running = client_->wait_pod(
+      "default", "p1", [](const json& p) { return phase_is(p, "Running"); }, 10s, {});
+  ASSERT_TRUE(running) << running.error().message;
+  EXPECT_TRUE((*running)["status"]["containerStatuses"][0]["ready"].get<bool>());
+  Result<json> done = client_->wait_pod(
+      "default", "p1", [](const json& p) { return phase_is(p, "Failed") || phase_is(p, "Succeeded"); }, 10s, {});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ((*done)["status"]["phase"], "Failed");
+  EXPECT_EQ((*done)["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 7);
+}
+
+TEST_F(KubeClientTest, WaitPodSurvivesDroppedWatchesAnd410) {
+  fake_->set_pod_start_delay(300ms);
+  fake_->drop_watches_after(0, 2);  // the first two watches die before any event
+  ASSERT_TRUE(client_->create("default", "pods", pod("p2", "exit 0")));
+  std::atomic<bool> compacted{false};
+  Result<json> done = client_->wait_pod(
+      "default", "p2",
+      [&](const json& p) {
+        // The first look (GET) compacts the history: the watch from its resourceVersion gets 410.
+        if (!compacted.exchange(true)) fake_->compact();
+        return phase_is(p, "Succeeded");
+      },
+      10s, {});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_GE(fake_->request_count("GET /api/v1/namespaces/default/pods/p2"), 2) << "relisted after 410";
+}
+
+TEST_F(KubeClientTest, WaitPodEndsOnDeleteTimeoutAndStop) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p3", "sleep 30")));
+  Result<json> t = client_->wait_pod("default", "p3", [](const json&) { return false; }, 300ms, {});
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind, ErrorKind::kTimeout);
+
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(200ms);
+    stop.request_stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  Result<json> c = client_->wait_pod("default", "p3", [](const json&) { return false; }, 30s, stop.get_token());
+  stopper.join();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::kCanceled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+
+  std::thread deleter([&] {
+    std::this_thread::sleep_for(200ms);
+    (void)client_->remove("default", "pods", "p3", 0);
+  });
+  Result<json> d = client_->wait_pod("default", "p3", [](const json&) { return false; }, 30s, {});
+  deleter.join();
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p4", "sleep 60")));
+  ASSERT_TRUE(client_->wait_pod("default", "p4", [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
+  std::string out, err;
+  auto collect = [&](int channel, std::string_view data) { (channel == 1 ? out : err).append(data); };
+  Result<int> code = client_->exec("default", "p4", "build", {"sh", "-c", "echo out; echo err >&2; exit 3"}, "",
+                                   collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(*code, 3);
+  EXPECT_EQ(out, "out\n");
+  EXPECT_EQ(err, "err\n");
+
+  out.clear();
+  std::string script(200000, 'x');
+  script = "printf '%s' '" + script + "' | wc -c\n";
+  code = client_->exec("default", "p4", "build", {"sh"}, script, collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(out.substr(out.find_first_not_of(' ')), "200000\n");
+
+  Result<int> missing = client_->exec("default", "nope", "build", {"true"}, "", collect, {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+  Result<int> bad_container = client_->exec("default", "p4", "nope", {"true"}, "", collect, {});
+  ASSERT_FALSE(bad_container);
+  EXPECT_EQ(bad_container.error().kind, ErrorKind::kInvalidInput);
+}
+
+TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p5", "sleep 60")));
+  ASSERT_TRUE(client_->wait_pod("default", "p5", [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
+  fake_->inject({.method = "GET", .path_contains = "/exec", .count = 2, .status = 500});
+  std::string out;
+  Result<int> code = client_->exec("default", "p5", "build", {"echo", "again"}, "",
+                                   [&](int, std::string_view d) { out.append(d); }, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(out, "again\n");
+
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    stop.request_stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  Result<int> c = client_->exec("default", "p5", "build", {"sleep", "30"}, "", [](int, std::string_view) {},
+                                stop.get_token());
+  stopper.join();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::kCanceled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+}  // namespace
+}  // namespace glr::kube
