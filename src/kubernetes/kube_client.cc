@@ -480,4 +480,25 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name, con
   }
 }
 
+Result<> KubeClient::attach_stdin(const std::string& ns, const std::string& name,
+                                  const std::string& container, std::string_view stdin_data,
+                                  std::stop_token stop) {
+  Impl& d = *impl_;
+  std::string target = object_path(ns, "pods", name) + "/attach?container=" + url_escape(container) +
+                       "&stdin=true&stdout=false&stderr=false";
+  auto ignore = [](int, std::string_view) {};
+  for (int attempt = 1;; ++attempt) {
+    Result<int> r = websocket_exec(d.config, d.tokens.token(), target, true, stdin_data, ignore, stop,
+                                   /*detach_after_stdin=*/true);
+    if (r) return {};
+    if (r.error().kind != ErrorKind::kUnavailable) return fail(r.error());
+    Result<json> pod = get(ns, "pods", name);
+    if (!pod && pod.error().kind != ErrorKind::kUnavailable) return fail(pod.error());
+    if (attempt >= d.options.max_attempts) return fail(r.error());
+    if (!d.clock.sleep_for(d.backoff(attempt, ""), stop)) {
+      return fail(ErrorKind::kCanceled, "attach to " + ns + "/" + name + ": canceled");
+    }
+  }
+}
+
 }  // namespace glr::kube

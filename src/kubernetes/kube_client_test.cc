@@ -244,5 +244,25 @@ TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
+TEST_F(KubeClientTest, AttachWritesToTheContainersStdin) {
+  json p = {{"metadata", {{"name", "p6"}}},
+            {"spec",
+             {{"restartPolicy", "Never"},
+              {"containers",
+               {{{"name", "build"}, {"image", "alpine"}, {"stdin", true},
+                 {"command", {"sh", "-c", "while read l; do echo \"got $l\"; [ \"$l\" = stop ] && exit 4; done"}}}}}}}};
+  ASSERT_TRUE(client_->create("default", "pods", p));
+  ASSERT_TRUE(client_->wait_pod("default", "p6", [](const json& x) { return phase_is(x, "Running"); }, 10s, {}));
+  Result<> first = client_->attach_stdin("default", "p6", "build", "one\n", {});
+  ASSERT_TRUE(first) << first.error().message;
+  Result<> second = client_->attach_stdin("default", "p6", "build", "stop\n", {});
+  ASSERT_TRUE(second) << second.error().message;
+  Result<json> done = client_->wait_pod(
+      "default", "p6", [](const json& x) { return phase_is(x, "Failed"); }, 10s, {});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ((*done)["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 4);
+  EXPECT_EQ(fake_->object_json("default", "pods", "p6").empty(), false);
+}
+
 }  // namespace
 }  // namespace glr::kube

@@ -72,7 +72,7 @@ template <class Stream>
 Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const std::string& token,
                      const std::string& target, bool with_stdin, std::string_view stdin_data,
                      const std::function<void(int, std::string_view)>& output,
-                     std::stop_token stop, int native_fd) {
+                     std::stop_token stop, int native_fd, bool detach_after_stdin) {
   std::atomic<bool> canceled{false};
   // Blocking reads and writes end when the socket is shut down under them.
   std::stop_callback on_stop(stop, [&] {
@@ -118,6 +118,10 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
     if (canceled) return fail(ErrorKind::kCanceled, what + ": canceled");
     if (ec) return fail(ErrorKind::kIo, what + ": writing stdin: " + ec.message());
   }
+  if (detach_after_stdin) {
+    ws.close(websocket::close_code::normal, ec);
+    return 0;
+  }
   std::optional<std::string> status;
   beast::flat_buffer buffer;
   for (;;) {
@@ -148,7 +152,7 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
 Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
                            const std::string& target, bool with_stdin, std::string_view stdin_data,
                            const std::function<void(int channel, std::string_view)>& output,
-                           std::stop_token stop) {
+                           std::stop_token stop, bool detach_after_stdin) {
   Result<Endpoint> ep = parse_server(config.server);
   if (!ep) return fail(ep.error());
   if (stop.stop_requested()) return fail(ErrorKind::kCanceled, "exec: canceled");
@@ -163,7 +167,7 @@ Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
       asio::connect(ws.next_layer(), endpoints, ec);
       if (ec) return fail(ErrorKind::kUnavailable, "exec: connecting to " + config.server + ": " + ec.message());
       return run_exec(ws, *ep, token, target, with_stdin, stdin_data, output, stop,
-                      ws.next_layer().native_handle());
+                      ws.next_layer().native_handle(), detach_after_stdin);
     }
     ssl::context ctx(ssl::context::tls_client);
     if (config.insecure_skip_tls_verify) {
@@ -193,7 +197,7 @@ Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
     tls.handshake(ssl::stream_base::client, ec);
     if (ec) return fail(ErrorKind::kUnavailable, "exec: TLS handshake with " + config.server + ": " + ec.message());
     return run_exec(ws, *ep, token, target, with_stdin, stdin_data, output, stop,
-                    beast::get_lowest_layer(ws).native_handle());
+                    beast::get_lowest_layer(ws).native_handle(), detach_after_stdin);
   } catch (const std::exception& e) {
     return fail(ErrorKind::kIo, std::string("exec: ") + e.what());
   }

@@ -18,9 +18,10 @@ namespace glr::kube {
 // Errors: kUnavailable when nothing was started (connect, TLS, upgrade declined whatever the
 // status: Beast does not hand the declined answer back; safe to retry); kCanceled when
 // `stop` fired; kIo when the stream broke after the upgrade; kInternal for a failure status.
+// `detach_after_stdin` (attach): close the WebSocket after stdin and return 0 at once.
 Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
                            const std::string& target, bool with_stdin, std::string_view stdin_data,
                            const std::function<void(int channel, std::string_view)>& output,
-                           std::stop_token stop);
+                           std::stop_token stop, bool detach_after_stdin = false);
 
 }  // namespace glr::kube

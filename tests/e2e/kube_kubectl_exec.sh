@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # kubectl exec against fake-kube over the v5/v4 channel WebSocket: stdout, stderr, stdin and the
-# exit code from the status channel (executors §7.4, legacy exec strategy).
+# exit code from the status channel (executors §7.4, legacy exec strategy), with bearer-token
+# authentication on.
 source "$(dirname "$0")/common.sh"
 need_kubectl
-start_fake_kube
+start_fake_kube --token e2e-token
+
+# Without the token the server answers 401 like a cluster does.
+run_expect 1 kubectl --token=wrong get pods
+expect_contains "$WORK/err" "provide credentials"
 
 cat >"$WORK/pod.yaml" <<'YAML'
 apiVersion: v1

@@ -643,6 +643,7 @@ struct ContainerRt {
   pid_t pid = -1;
   UniqueFd pidfd{};
   UniqueFd stdin_write{};
+  bool stdin_once = false;  // the first attach that ends closes the container's stdin
   bool running = false;
   bool finished = false;
   int exit_code = 0;
@@ -1631,9 +1632,11 @@ struct FakeKube::Impl {
     std::optional<Spawned> s = spawn_process(container_argv(c, crt.rewrites), crt.env, crt.cwd,
                                              c.value("stdin", false), log.get(), error);
     if (!s) return false;
+    std::lock_guard lock(mu);
     crt.pid = s->pid;
     crt.pidfd = std::move(s->pidfd);
     crt.stdin_write = std::move(s->stdin_write);
+    crt.stdin_once = c.value("stdinOnce", false);
     crt.running = true;
     return true;
   }
@@ -1950,10 +1953,12 @@ class StreamSession {
   std::deque<std::string> in_q_;
   bool in_writing_ = false;
   bool in_close_pending_ = false;
+  bool client_gone_ = false;
   std::array<char, 32768> out_buf_{}, err_buf_{};
   int open_outputs_ = 0;
   std::function<void()> on_outputs_done_;
   std::function<void()> on_client_gone_;
+  std::function<void()> on_stdin_closed_;
   Rewrites rewrites_;
 
   void send(int channel, std::string_view data) {
@@ -1994,8 +1999,10 @@ class StreamSession {
   void read_client() {
     ws_.async_read(read_buf_, [this](boost::system::error_code ec, std::size_t) {
       if (ec) {
-        if (!closed_ && on_client_gone_) on_client_gone_();
-        if (!closing_) io_.stop();
+        client_gone_ = true;
+        // Stdin the client sent before leaving still reaches the process (attach detaches so).
+        if (in_writing_ || !in_q_.empty()) return;
+        client_left();
         return;
       }
       std::string msg = beast::buffers_to_string(read_buf_.data());
@@ -2013,12 +2020,24 @@ class StreamSession {
       read_client();
     });
   }
+  void client_left() {
+    if (!closed_ && on_client_gone_) on_client_gone_();
+    if (!closing_) io_.stop();
+  }
   void pump_in() {
-    if (in_writing_ || !stdin_.is_open()) return;
+    if (in_writing_ || !stdin_.is_open()) {
+      if (!in_writing_ && client_gone_) client_left();
+      return;
+    }
     if (in_q_.empty()) {
+      if (client_gone_) {
+        client_left();
+        return;
+      }
       if (in_close_pending_) {
         boost::system::error_code ec;
         stdin_.close(ec);
+        if (on_stdin_closed_) on_stdin_closed_();
       }
       return;
     }
@@ -2030,6 +2049,7 @@ class StreamSession {
         in_q_.clear();
         boost::system::error_code ignored;
         stdin_.close(ignored);
+        if (client_gone_) client_left();
         return;
       }
       pump_in();
@@ -2159,6 +2179,12 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
     std::lock_guard lock(mu);
     if (want_stdin && c->stdin_write.valid()) session.stdin_.assign(::dup(c->stdin_write.get()));
   }
+  auto close_container_stdin = [this, c] {
+    std::lock_guard lock(mu);
+    if (c->stdin_once) c->stdin_write.reset();
+  };
+  session.on_stdin_closed_ = close_container_stdin;
+  session.on_client_gone_ = close_container_stdin;
   UniqueFd log(::open(c->log.c_str(), O_RDONLY | O_CLOEXEC));
   if (log.valid()) ::lseek(log.get(), 0, SEEK_END);
   std::function<void()> tick = [&] {
