@@ -212,6 +212,17 @@ TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
   EXPECT_EQ(*code, 0);
   EXPECT_EQ(out.substr(out.find_first_not_of(' ')), "200000\n");
 
+  // Much output before stdin is read, and a process that never reads its stdin.
+  out.clear();
+  std::string big(1 << 20, 'y');
+  code = client_->exec("default", "p4", "build", {"sh", "-c", "head -c 1048576 /dev/zero; wc -c"}, big,
+                       collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(out.size(), 1048576u + std::string("1048576\n").size());
+  code = client_->exec("default", "p4", "build", {"sh", "-c", "exit 5"}, big, collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(*code, 5);
+
   Result<int> missing = client_->exec("default", "nope", "build", {"true"}, "", collect, {});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);

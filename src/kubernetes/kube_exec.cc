@@ -2,7 +2,10 @@
 // 2 stderr, 3 status, v5: 255 close) as the API server's remotecommand protocol defines them.
 #include "kubernetes/kube_exec.h"
 
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 
 #include <mutex>
 
@@ -100,36 +103,18 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
     return fail(ErrorKind::kInternal, what + ": server chose subprotocol \"" + protocol + "\"");
   }
   ws.binary(true);
-  if (with_stdin) {
-    if (!v5) {
-      return fail(ErrorKind::kInternal, what + ": the server speaks only v4.channel.k8s.io, which cannot close stdin");
-    }
-    std::string frame;
-    for (std::size_t off = 0; off < stdin_data.size(); off += kStdinChunk) {
-      frame.assign(1, '\0');
-      frame.append(stdin_data.substr(off, kStdinChunk));
-      ws.write(asio::buffer(frame), ec);
-      if (ec) break;
-    }
-    if (!ec) {
-      const char close_stdin[2] = {static_cast<char>(255), 0};
-      ws.write(asio::buffer(close_stdin, 2), ec);
-    }
-    if (canceled) return fail(ErrorKind::kCanceled, what + ": canceled");
-    if (ec) return fail(ErrorKind::kIo, what + ": writing stdin: " + ec.message());
-  }
-  if (detach_after_stdin) {
-    ws.close(websocket::close_code::normal, ec);
-    return 0;
-  }
   std::optional<std::string> status;
   beast::flat_buffer buffer;
-  for (;;) {
+  bool ended = false;  // the server closed the stream
+  auto read_one = [&]() {
     ws.read(buffer, ec);
-    if (ec) break;
+    if (ec) {
+      ended = true;
+      return;
+    }
     std::string msg = beast::buffers_to_string(buffer.data());
     buffer.consume(buffer.size());
-    if (msg.empty()) continue;
+    if (msg.empty()) return;
     int channel = static_cast<unsigned char>(msg[0]);
     std::string_view data = std::string_view(msg).substr(1);
     if (channel == 1 || channel == 2) {
@@ -137,7 +122,47 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
     } else if (channel == 3) {
       status = (status ? *status : "") + std::string(data);
     }
+  };
+  if (with_stdin) {
+    if (!v5) {
+      return fail(ErrorKind::kInternal, what + ": the server speaks only v4.channel.k8s.io, which cannot close stdin");
+    }
+    // Output is read whenever it arrives while stdin is written: a process that writes much
+    // before it reads would otherwise block on its output while we block on its input.
+    std::string frame;
+    auto write_frame = [&](std::string_view bytes) {
+      while (!ended && !canceled) {
+        pollfd p{native_fd, POLLIN | POLLOUT, 0};
+        if (::poll(&p, 1, 1000) < 0 && errno != EINTR) break;
+        if (p.revents & POLLIN) {
+          read_one();
+        } else if (p.revents & (POLLOUT | POLLERR | POLLHUP)) {
+          break;
+        }
+      }
+      if (ended || canceled) return;
+      ws.write(asio::buffer(bytes.data(), bytes.size()), ec);
+      if (ec) ended = true;
+    };
+    for (std::size_t off = 0; off < stdin_data.size() && !ended && !canceled; off += kStdinChunk) {
+      frame.assign(1, '\0');
+      frame.append(stdin_data.substr(off, kStdinChunk));
+      write_frame(frame);
+    }
+    const char close_stdin[2] = {static_cast<char>(255), 0};
+    write_frame(std::string_view(close_stdin, 2));
+    if (canceled) return fail(ErrorKind::kCanceled, what + ": canceled");
+    // A process that exits without reading all of stdin ends the stream early; its status
+    // still counts.
+    if (ended && !status && ec != websocket::error::closed) {
+      return fail(ErrorKind::kIo, what + ": writing stdin: " + ec.message());
+    }
   }
+  if (detach_after_stdin) {
+    ws.close(websocket::close_code::normal, ec);
+    return 0;
+  }
+  while (!ended) read_one();
   if (canceled) return fail(ErrorKind::kCanceled, what + ": canceled");
   if (ec != websocket::error::closed && ec != asio::error::eof && ec != ssl::error::stream_truncated &&
       !status) {
