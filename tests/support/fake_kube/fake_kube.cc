@@ -689,6 +689,7 @@ struct FakeKube::Impl {
   int drop_after_events = 0;
   int drop_connections = 0;
   std::chrono::milliseconds start_delay{0};
+  std::set<std::string> bad_images;
   std::vector<std::string> request_log;
   std::map<std::string, std::shared_ptr<PodRt>> pods;  // uid -> runtime
   std::mt19937_64 rng{std::random_device{}()};
@@ -1265,6 +1266,25 @@ struct FakeKube::Impl {
     return std::nullopt;
   }
 
+  // What a scheduled pod whose containers are not up yet reports (kubelet's wording).
+  static json pending_conditions(const json& spec) {
+    std::vector<std::string> names;
+    for (const json& c : spec["containers"]) names.push_back(c.value("name", ""));
+    std::string unready = "containers with unready status: [" + join(names, " ") + "]";
+    json not_ready = {{"status", "False"}, {"reason", "ContainersNotReady"}, {"message", unready}};
+    json ready = not_ready, containers_ready = not_ready;
+    ready["type"] = "Ready";
+    containers_ready["type"] = "ContainersReady";
+    json initialized = {{"type", "Initialized"}, {"status", "True"}};
+    if (spec.contains("initContainers") && !spec["initContainers"].empty()) {
+      std::vector<std::string> inits;
+      for (const json& c : spec["initContainers"]) inits.push_back(c.value("name", ""));
+      initialized = {{"type", "Initialized"}, {"status", "False"}, {"reason", "ContainersNotInitialized"},
+                     {"message", "containers with incomplete status: [" + join(inits, " ") + "]"}};
+    }
+    return json::array({{{"type", "PodScheduled"}, {"status", "True"}}, initialized, ready, containers_ready});
+  }
+
   void default_pod(json& pod) {
     json& spec = pod["spec"];
     if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
@@ -1287,7 +1307,7 @@ struct FakeKube::Impl {
       }
     }
     pod["status"] = {{"phase", "Pending"},
-                     {"conditions", {{{"type", "PodScheduled"}, {"status", "True"}}}},
+                     {"conditions", pending_conditions(spec)},
                      {"hostIP", "127.0.0.1"},
                      {"qosClass", "BestEffort"},
                      {"containerStatuses", statuses}};
@@ -1570,8 +1590,10 @@ struct FakeKube::Impl {
     std::sort(crt->rewrites.begin(), crt->rewrites.end(),
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
     const char* host_path = std::getenv("PATH");
+    std::string path_value = host_path ? host_path : "/usr/local/bin:/usr/bin:/bin";
+    if (!options.extra_path.empty()) path_value = options.extra_path.string() + ":" + path_value;
     std::map<std::string, std::string> env = {
-        {"PATH", host_path ? host_path : "/usr/local/bin:/usr/bin:/bin"},
+        {"PATH", path_value},
         {"HOSTNAME", rt.name},
         {"HOME", "/root"},
         {"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
@@ -1727,6 +1749,45 @@ struct FakeKube::Impl {
         }
       }
       volumes[vname] = dir.string();
+    }
+    // Images the test declared unpullable: the kubelet's ErrImagePull, then ImagePullBackOff,
+    // and the pod stays Pending until it is deleted.
+    std::vector<std::pair<std::string, std::string>> unpullable;  // status list, container
+    {
+      std::lock_guard lock(mu);
+      for (const char* list : {"initContainers", "containers"}) {
+        for (const json& c : pod["spec"].value(list, json::array())) {
+          if (bad_images.count(c.value("image", ""))) {
+            unpullable.emplace_back(std::string(list) == "containers" ? "containerStatuses" : "initContainerStatuses",
+                                    c.value("name", ""));
+          }
+        }
+      }
+    }
+    if (!unpullable.empty()) {
+      for (const char* reason : {"ErrImagePull", "ImagePullBackOff"}) {
+        std::unique_lock lock(mu);
+        update_pod(rt, [&](json& p) {
+          for (const auto& [list, cname] : unpullable) {
+            if (json* st = container_status(p, list, cname)) {
+              std::string image = (*st).value("image", "");
+              std::string message = std::string(reason) == "ErrImagePull"
+                                        ? "rpc error: code = NotFound desc = failed to pull and unpack image \"" +
+                                              image + "\": not found"
+                                        : "Back-off pulling image \"" + image + "\"";
+              (*st)["state"] = {{"waiting", {{"reason", reason}, {"message", message}}}};
+            }
+          }
+        });
+        changed.wait_for(lock, std::chrono::milliseconds(200), [&] { return rt.terminating || stopping; });
+      }
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return rt.terminating || stopping; });
+      auto it = objects.find(Key{"pods", rt.ns, rt.name});
+      if (it != objects.end() && it->second["metadata"].value("uid", "") == rt.uid) {
+        store_delete("pods", rt.ns, rt.name);
+      }
+      return;
     }
     std::string started = now_rfc3339();
     bool failed = false;
@@ -2256,6 +2317,11 @@ Response FakeKube::Impl::control(const std::string& method, const std::string& p
     start_delay = std::chrono::milliseconds(std::atoll(query_value(query, "ms").c_str()));
     return make_response(200, json::object());
   }
+  if (method == "POST" && what == "bad_images") {
+    std::lock_guard lock(mu);
+    bad_images.insert(query_value(query, "image"));
+    return make_response(200, json::object());
+  }
   if (method == "POST" && what == "compact") {
     std::lock_guard lock(mu);
     compacted_rv = rv + 1;
@@ -2295,6 +2361,10 @@ void FakeKube::drop_watches_after(int events, int connections) {
 void FakeKube::set_pod_start_delay(std::chrono::milliseconds delay) {
   std::lock_guard lock(impl_->mu);
   impl_->start_delay = delay;
+}
+void FakeKube::fail_image_pull(const std::string& image) {
+  std::lock_guard lock(impl_->mu);
+  impl_->bad_images.insert(image);
 }
 void FakeKube::compact() {
   std::lock_guard lock(impl_->mu);

@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -140,6 +142,57 @@ TEST_F(FakeKubeTest, PodsRunInitContainersFirstAndShareEmptyDirs) {
   EXPECT_TRUE(json::parse(del.body)["metadata"].contains("deletionTimestamp"));
   for (int i = 0; i < 100 && !fake_->object_json("default", "pods", "p").empty(); ++i) std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(fake_->object_json("default", "pods", "p").empty());
+}
+
+TEST_F(FakeKubeTest, UnpullableImagesBackOffAndThePodStaysPending) {
+  fake_->fail_image_pull("registry.example/missing:1");
+  json pod = {{"metadata", {{"name", "ip"}}},
+              {"spec", {{"containers", {{{"name", "build"}, {"image", "registry.example/missing:1"}}}}}}};
+  ASSERT_EQ(call("POST", "/api/v1/namespaces/default/pods", pod.dump()).status, 201);
+  json p;
+  for (int i = 0; i < 100; ++i) {
+    p = json::parse(fake_->object_json("default", "pods", "ip"));
+    if (p["status"]["containerStatuses"][0]["state"]["waiting"].value("reason", "") == "ImagePullBackOff") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(p["status"]["phase"], "Pending");
+  EXPECT_EQ(p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"], "ImagePullBackOff");
+  EXPECT_EQ(p["status"]["conditions"][2]["reason"], "ContainersNotReady");
+  EXPECT_EQ(call("DELETE", "/api/v1/namespaces/default/pods/ip").status, 200);
+}
+
+TEST(FakeKube, ExtraPathProvidesStandInPrograms) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "bin");
+  std::filesystem::path tool = dir.path() / "bin" / "gitlab-runner-helper";
+  {
+    std::ofstream out(tool);
+    out << "#!/bin/sh\necho helper \"$@\"\n";
+  }
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
+  FakeKube fake(FakeKube::Options{.state_dir = dir.path() / "state", .extra_path = dir.path() / "bin"});
+  ASSERT_NE(fake.port(), 0);
+  CURL* curl = curl_easy_init();
+  std::string url = fake.url() + "/api/v1/namespaces/default/pods";
+  std::string body = json{{"metadata", {{"name", "h"}}},
+                          {"spec", {{"containers", {{{"name", "helper"}, {"image", "helper"},
+                                                      {"command", {"gitlab-runner-helper", "--version"}}}}}}}}
+                         .dump();
+  std::string answer;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, fake.ca_file().c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+  curl_easy_cleanup(curl);
+  json p;
+  for (int i = 0; i < 200; ++i) {
+    p = json::parse(fake.object_json("default", "pods", "h"));
+    if (p["status"].value("phase", "") == "Succeeded") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(p["status"]["phase"], "Succeeded");
 }
 
 }  // namespace
