@@ -659,6 +659,10 @@ struct PodRt {
   bool terminating = false;
   Clock::time_point kill_at{};
   std::chrono::milliseconds start_delay{0};
+  // spec.activeDeadlineSeconds counted from the start; past it the containers are killed and
+  // the pod fails with reason DeadlineExceeded.
+  std::optional<Clock::time_point> active_deadline{};
+  bool deadline_exceeded = false;
 };
 
 struct FaultState {
@@ -1072,6 +1076,12 @@ struct FakeKube::Impl {
     if (path == "/openapi/v3/api/v1") return write_response(stream, make_response(200, openapi_v1()));
     if (!starts_with(path, "/api/v1/")) {
       return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+    }
+    // JSON only: protobuf (and CBOR) bodies get 415, on which client-go falls back to JSON.
+    std::string content_type = sv(req[http::field::content_type]);
+    if (!req.body().empty() && !content_type.empty() && content_type.find("json") == std::string::npos) {
+      return write_response(stream, status_response(415, "UnsupportedMediaType",
+                                                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"));
     }
     std::vector<std::string> seg;
     for (const std::string& s : split(path.substr(8), '/')) {
@@ -1686,6 +1696,10 @@ struct FakeKube::Impl {
       if (fds.empty()) return;
       {
         std::lock_guard lock(mu);
+        if (rt.active_deadline && Clock::now() >= *rt.active_deadline && !rt.deadline_exceeded) {
+          rt.deadline_exceeded = true;
+          for (auto& c : group) signal_container(*c, SIGKILL);
+        }
         if (rt.terminating) {
           if (!termed) {
             for (auto& c : group) signal_container(*c, SIGTERM);
@@ -1790,6 +1804,10 @@ struct FakeKube::Impl {
       return;
     }
     std::string started = now_rfc3339();
+    if (pod["spec"].contains("activeDeadlineSeconds") && pod["spec"]["activeDeadlineSeconds"].is_number()) {
+      std::lock_guard lock(mu);
+      rt.active_deadline = Clock::now() + std::chrono::seconds(pod["spec"]["activeDeadlineSeconds"].get<int64_t>());
+    }
     bool failed = false;
     std::string fail_message;
     // Init containers, one at a time.
@@ -1907,6 +1925,13 @@ struct FakeKube::Impl {
     }
     // Stay until the pod is deleted (exec'd processes may still be running: kill them then).
     std::unique_lock lock(mu);
+    if (rt.deadline_exceeded) {
+      update_pod(rt, [&](json& p) {
+        p["status"]["phase"] = "Failed";
+        p["status"]["reason"] = "DeadlineExceeded";
+        p["status"]["message"] = "Pod was active on the node longer than the specified deadline";
+      });
+    }
     changed.wait(lock, [&] { return rt.terminating || stopping; });
     auto it = objects.find(Key{"pods", rt.ns, rt.name});
     if (it != objects.end() && it->second["metadata"].value("uid", "") == rt.uid) {

@@ -47,9 +47,12 @@ class FakeKubeTest : public ::testing::Test {
     curl_easy_setopt(curl, CURLOPT_CAINFO, fake_->ca_file().c_str());
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
     if (!body.empty()) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    struct curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
     a.code = curl_easy_perform(curl);
+    curl_slist_free_all(headers);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a.status);
     curl_easy_cleanup(curl);
     return a;
@@ -81,6 +84,9 @@ TEST_F(FakeKubeTest, AnswersWithKubernetesStatusBodies) {
   s = json::parse(unnamed.body);
   EXPECT_EQ(s["reason"], "Invalid");
   EXPECT_EQ(s["details"]["causes"][0]["field"], "metadata.name");
+
+  Answer form = call("POST", "/api/v1/namespaces/default/configmaps", "");
+  EXPECT_EQ(form.status, 400) << "an empty body is not an object";
 
   Answer generated = call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"generateName":"x-"}})");
   EXPECT_EQ(generated.status, 201);
@@ -161,6 +167,21 @@ TEST_F(FakeKubeTest, UnpullableImagesBackOffAndThePodStaysPending) {
   EXPECT_EQ(call("DELETE", "/api/v1/namespaces/default/pods/ip").status, 200);
 }
 
+TEST_F(FakeKubeTest, ActiveDeadlineFailsThePod) {
+  json pod = {{"metadata", {{"name", "dl"}}},
+              {"spec", {{"activeDeadlineSeconds", 1},
+                        {"containers", {{{"name", "build"}, {"image", "a"}, {"command", {"sleep", "30"}}}}}}}};
+  ASSERT_EQ(call("POST", "/api/v1/namespaces/default/pods", pod.dump()).status, 201);
+  json failed = pod_when("dl", "Failed");
+  ASSERT_FALSE(failed.is_null());
+  for (int i = 0; i < 50 && failed["status"].value("reason", "") != "DeadlineExceeded"; ++i) {
+    std::this_thread::sleep_for(20ms);
+    failed = json::parse(fake_->object_json("default", "pods", "dl"));
+  }
+  EXPECT_EQ(failed["status"]["reason"], "DeadlineExceeded");
+  EXPECT_EQ(failed["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 137);
+}
+
 TEST(FakeKube, ExtraPathProvidesStandInPrograms) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "bin");
@@ -182,10 +203,13 @@ TEST(FakeKube, ExtraPathProvidesStandInPrograms) {
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CAINFO, fake.ca_file().c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  struct curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
   ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
   curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
   json p;
   for (int i = 0; i < 200; ++i) {
     p = json::parse(fake.object_json("default", "pods", "h"));
