@@ -328,6 +328,13 @@ Result<json> KubeClient::create(const std::string& ns, const std::string& resour
   return impl_->call("POST", collection_path(ns, resource), object.dump(), "application/json");
 }
 
+Result<json> KubeClient::update(const std::string& ns, const std::string& resource, const json& object) {
+  std::string name;
+  if (object.contains("metadata") && object["metadata"].is_object()) name = object["metadata"].value("name", "");
+  if (name.empty()) return fail(ErrorKind::kInvalidInput, "update " + resource + ": metadata.name is missing");
+  return impl_->call("PUT", object_path(ns, resource, name), object.dump(), "application/json");
+}
+
 Result<json> KubeClient::get(const std::string& ns, const std::string& resource, const std::string& name) {
   return impl_->call("GET", object_path(ns, resource, name), "", "");
 }

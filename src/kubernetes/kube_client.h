@@ -59,6 +59,8 @@ class KubeClient final : public KubeApi {
                    std::stop_token stop) override;
   Result<> attach_stdin(const std::string& ns, const std::string& name, const std::string& container,
                         std::string_view stdin_data, std::stop_token stop) override;
+  Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
+                                const nlohmann::json& object) override;
 
   struct Impl;
 

@@ -74,6 +74,31 @@ TEST_F(KubeClientTest, CreateGetListRemove) {
   EXPECT_TRUE(client_->remove("default", "secrets", name, std::nullopt)) << "404 is success";
 }
 
+TEST_F(KubeClientTest, UpdateSetsAnOwnerAndTheOwnersDeletionCollectsIt) {
+  Result<json> owner = client_->create("default", "pods", pod("owner", "sleep 60"));
+  ASSERT_TRUE(owner) << owner.error().message;
+  Result<json> secret = client_->create("default", "secrets", json{{"metadata", {{"name", "owned"}}}});
+  ASSERT_TRUE(secret) << secret.error().message;
+  json stale = *secret;
+  json changed = *secret;
+  changed["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", "owner"},
+                                             {"uid", (*owner)["metadata"]["uid"]}}};
+  Result<json> updated = client_->update("default", "secrets", changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_NE((*updated)["metadata"]["resourceVersion"], (*secret)["metadata"]["resourceVersion"]);
+  Result<json> conflict = client_->update("default", "secrets", stale);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().kind, ErrorKind::kConflict);
+
+  ASSERT_TRUE(client_->remove("default", "pods", "owner", 0));
+  Result<json> gone = client_->wait_pod("default", "owner", [](const json&) { return false; }, 10s, {});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::kNotFound);
+  Result<json> collected = client_->get("default", "secrets", "owned");
+  ASSERT_FALSE(collected);
+  EXPECT_EQ(collected.error().kind, ErrorKind::kNotFound);
+}
+
 TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
   json cm = {{"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}};
   ASSERT_TRUE(client_->create("default", "configmaps", cm));
