@@ -57,8 +57,9 @@ class KubeClient final : public KubeApi {
                    const std::vector<std::string>& command, std::string_view stdin_data,
                    const std::function<void(int channel, std::string_view)>& output,
                    std::stop_token stop) override;
-  Result<> attach_stdin(const std::string& ns, const std::string& name, const std::string& container,
-                        std::string_view stdin_data, std::stop_token stop) override;
+  Result<> attach_stdin(const std::string& ns, const std::string& name,
+                        const std::string& container, std::string_view stdin_data,
+                        std::stop_token stop) override;
   Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
                                 const nlohmann::json& object) override;
 

@@ -5,10 +5,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <cerrno>
-
-#include <mutex>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -17,6 +13,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cerrno>
+#include <mutex>
 
 #include "kubernetes/kube_client.h"
 #include "util/strings.h"
@@ -74,8 +72,8 @@ Result<Endpoint> parse_server(const std::string& server) {
 template <class Stream>
 Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const std::string& token,
                      const std::string& target, bool with_stdin, std::string_view stdin_data,
-                     const std::function<void(int, std::string_view)>& output,
-                     std::stop_token stop, int native_fd, bool detach_after_stdin) {
+                     const std::function<void(int, std::string_view)>& output, std::stop_token stop,
+                     int native_fd, bool detach_after_stdin) {
   std::atomic<bool> canceled{false};
   // Blocking reads and writes end when the socket is shut down under them.
   std::stop_callback on_stop(stop, [&] {
@@ -125,7 +123,8 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
   };
   if (with_stdin) {
     if (!v5) {
-      return fail(ErrorKind::kInternal, what + ": the server speaks only v4.channel.k8s.io, which cannot close stdin");
+      return fail(ErrorKind::kInternal,
+                  what + ": the server speaks only v4.channel.k8s.io, which cannot close stdin");
     }
     // Output is read whenever it arrives while stdin is written: a process that writes much
     // before it reads would otherwise block on its output while we block on its input.
@@ -164,8 +163,8 @@ Result<int> run_exec(websocket::stream<Stream>& ws, const Endpoint& ep, const st
   }
   while (!ended) read_one();
   if (canceled) return fail(ErrorKind::kCanceled, what + ": canceled");
-  if (ec != websocket::error::closed && ec != asio::error::eof && ec != ssl::error::stream_truncated &&
-      !status) {
+  if (ec != websocket::error::closed && ec != asio::error::eof &&
+      ec != ssl::error::stream_truncated && !status) {
     return fail(ErrorKind::kIo, what + ": stream broke: " + ec.message());
   }
   if (!status) return fail(ErrorKind::kIo, what + ": stream ended without an exit status");
@@ -186,11 +185,14 @@ Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
     tcp::resolver resolver(io);
     boost::system::error_code ec;
     auto endpoints = resolver.resolve(ep->host, ep->port, ec);
-    if (ec) return fail(ErrorKind::kUnavailable, "exec: resolving " + ep->host + ": " + ec.message());
+    if (ec)
+      return fail(ErrorKind::kUnavailable, "exec: resolving " + ep->host + ": " + ec.message());
     if (!ep->tls) {
       websocket::stream<tcp::socket> ws(io);
       asio::connect(ws.next_layer(), endpoints, ec);
-      if (ec) return fail(ErrorKind::kUnavailable, "exec: connecting to " + config.server + ": " + ec.message());
+      if (ec)
+        return fail(ErrorKind::kUnavailable,
+                    "exec: connecting to " + config.server + ": " + ec.message());
       return run_exec(ws, *ep, token, target, with_stdin, stdin_data, output, stop,
                       ws.next_layer().native_handle(), detach_after_stdin);
     }
@@ -201,7 +203,9 @@ Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
       ctx.set_verify_mode(ssl::verify_peer);
       if (!config.ca_pem.empty()) {
         ctx.add_certificate_authority(asio::buffer(config.ca_pem), ec);
-        if (ec) return fail(ErrorKind::kInvalidInput, config.source + ": certificate authority: " + ec.message());
+        if (ec)
+          return fail(ErrorKind::kInvalidInput,
+                      config.source + ": certificate authority: " + ec.message());
       } else {
         ctx.set_default_verify_paths();
       }
@@ -209,18 +213,25 @@ Result<int> websocket_exec(const KubeConfig& config, const std::string& token,
     if (!config.client_cert_pem.empty()) {
       ctx.use_certificate_chain(asio::buffer(config.client_cert_pem), ec);
       if (!ec) ctx.use_private_key(asio::buffer(config.client_key_pem), ssl::context::pem, ec);
-      if (ec) return fail(ErrorKind::kInvalidInput, config.source + ": client certificate: " + ec.message());
+      if (ec)
+        return fail(ErrorKind::kInvalidInput,
+                    config.source + ": client certificate: " + ec.message());
     }
     websocket::stream<beast::ssl_stream<tcp::socket>> ws(io, ctx);
     auto& tls = ws.next_layer();
-    if (!config.insecure_skip_tls_verify) tls.set_verify_callback(ssl::host_name_verification(ep->host));
+    if (!config.insecure_skip_tls_verify)
+      tls.set_verify_callback(ssl::host_name_verification(ep->host));
     // SSL_set_tlsext_host_name is a macro with a C cast.
     SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(ep->host.c_str()));
     asio::connect(beast::get_lowest_layer(ws), endpoints, ec);
-    if (ec) return fail(ErrorKind::kUnavailable, "exec: connecting to " + config.server + ": " + ec.message());
+    if (ec)
+      return fail(ErrorKind::kUnavailable,
+                  "exec: connecting to " + config.server + ": " + ec.message());
     tls.handshake(ssl::stream_base::client, ec);
-    if (ec) return fail(ErrorKind::kUnavailable, "exec: TLS handshake with " + config.server + ": " + ec.message());
+    if (ec)
+      return fail(ErrorKind::kUnavailable,
+                  "exec: TLS handshake with " + config.server + ": " + ec.message());
     return run_exec(ws, *ep, token, target, with_stdin, stdin_data, output, stop,
                     beast::get_lowest_layer(ws).native_handle(), detach_after_stdin);
   } catch (const std::exception& e) {
