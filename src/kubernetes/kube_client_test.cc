@@ -205,6 +205,9 @@ TEST_F(KubeClientTest, WaitPodSurvivesDroppedWatchesAnd410) {
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_GE(fake_->request_count("GET /api/v1/namespaces/default/pods/p2"), 2)
       << "relisted after 410";
+  int gets = fake_->request_count("GET /api/v1/namespaces/default/pods/p2");
+  int watches = fake_->request_count("GET /api/v1/namespaces/default/pods") - gets;
+  EXPECT_GE(watches, 4) << "two dropped, one answered 410, one that saw the pod finish";
 }
 
 TEST_F(KubeClientTest, WaitPodEndsOnDeleteTimeoutAndStop) {
