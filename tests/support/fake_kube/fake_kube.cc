@@ -1123,7 +1123,8 @@ struct FakeKube::Impl {
     // JSON only: protobuf (and CBOR) bodies get 415, on which client-go falls back to JSON.
     std::string content_type = sv(req[http::field::content_type]);
     if (!req.body().empty() && !content_type.empty() &&
-        content_type.find("json") == std::string::npos) {
+        content_type.find("json") == std::string::npos &&
+        content_type.find("apply-patch") == std::string::npos) {
       return write_response(
           stream, status_response(415, "UnsupportedMediaType",
                                   "the body of the request was in an unknown format - accepted "
@@ -1213,8 +1214,18 @@ struct FakeKube::Impl {
     if (method == "PUT")
       return write_response(stream, update_object(resource, ns, name, req.body()));
     if (method == "PATCH") {
-      return write_response(
-          stream, patch_object(resource, ns, name, sv(req[http::field::content_type]), req.body()));
+      // Server-side apply (kubectl sends the YAML as JSON): creates a missing object, else
+      // merges; field ownership is not tracked.
+      if (content_type.find("apply-patch") != std::string::npos) {
+        bool exists;
+        {
+          std::lock_guard lock(mu);
+          exists = objects.count(Key{resource, ns, name}) > 0;
+        }
+        if (!exists) return write_response(stream, create_object(resource, ns, req.body()));
+        return write_response(stream, patch_object(resource, ns, name, "merge-patch", req.body()));
+      }
+      return write_response(stream, patch_object(resource, ns, name, content_type, req.body()));
     }
     return write_response(
         stream, status_response(405, "MethodNotAllowed",
