@@ -106,6 +106,25 @@ struct Transfer {
   bool handler_stopped = false;
 };
 
+// Why exec into `container` (empty: the first) cannot work now, from the pod's status; empty
+// when it is running or the status does not say.
+std::string not_running_reason(const json& pod, std::string container) {
+  if (!pod.contains("status") || !pod["status"].is_object()) return "";
+  const json& status = pod["status"];
+  std::string phase = status.value("phase", "");
+  if (phase == "Succeeded" || phase == "Failed") return "pod is " + phase;
+  if (container.empty() && pod.contains("spec") && pod["spec"].contains("containers") &&
+      !pod["spec"]["containers"].empty()) {
+    container = pod["spec"]["containers"][0].value("name", "");
+  }
+  if (!status.contains("containerStatuses")) return "";
+  for (const json& c : status["containerStatuses"]) {
+    if (c.value("name", "") != container || !c.contains("state")) continue;
+    if (c["state"].contains("terminated")) return "container \"" + container + "\" has terminated";
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<int> exit_code_from_status(std::string_view status_json) {
@@ -547,6 +566,12 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name,
       if (!known) {
         return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": container \"" +
                                                   container + "\" is not in the pod");
+      }
+    }
+    if (pod) {
+      std::string why = not_running_reason(*pod, container);
+      if (!why.empty()) {
+        return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": " + why);
       }
     }
     if (attempt >= d.options.max_attempts) return r;

@@ -304,6 +304,18 @@ TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
   EXPECT_EQ(bad_container.error().kind, ErrorKind::kInvalidInput);
 }
 
+TEST_F(KubeClientTest, ExecIntoAFinishedPodFailsAtOnce) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p7", "exit 0")));
+  ASSERT_TRUE(client_->wait_pod("default", "p7",
+                                [](const json& p) { return phase_is(p, "Succeeded"); }, 10s, {}));
+  Result<int> r =
+      client_->exec("default", "p7", "build", {"true"}, "", [](int, std::string_view) {}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(r.error().message.find("pod is Succeeded"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(clock_.sleeps().empty()) << "no retries";
+}
+
 TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
   ASSERT_TRUE(client_->create("default", "pods", pod("p5", "sleep 60")));
   ASSERT_TRUE(client_->wait_pod("default", "p5",
