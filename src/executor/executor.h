@@ -40,6 +40,9 @@ struct ExecutorTraits {
   std::string default_builds_dir{};  // absolute
   std::string default_cache_dir{};
   std::string exit_error_prefix = "exit status";  // shell: "exit status N", docker: "exit code N"
+  // The helper binary as the stage scripts must call it (executors §7.1); empty: the running
+  // runner binary (shell). Container executors name the path inside the helper container.
+  std::string helper_command{};
 };
 
 // Everything prepare() needs beyond the payload, resolved by the engine.
@@ -48,6 +51,9 @@ struct PrepareOptions {
   std::string project_dir{};
   std::string cache_dir{};
   std::string user{};  // `run --user`: run scripts as this OS user (shell executor)
+  int concurrent_project_id = 0;  // CI_CONCURRENT_PROJECT_ID (pod names, executors §7.4)
+  Variables variables{};          // the job's final variable list (executors §3.1)
+  std::stop_token stop{};         // requested when the job is canceled during a long prepare
 };
 
 class Executor {

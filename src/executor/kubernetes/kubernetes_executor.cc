@@ -1,0 +1,272 @@
+// Kubernetes executor (executors §7.4): prepare creates the pod, run execs stage scripts,
+// cleanup deletes what prepare created.
+#include "executor/kubernetes/kubernetes_executor.h"
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "executor/kubernetes/pod_builder.h"
+#include "util/log.h"
+#include "util/version.h"
+
+namespace glr::kube {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// The trace's "plain" line style (executors §2.2), as in the shell executor.
+std::string plain_line(std::string_view text) {
+  return "\x1b[0K" + std::string(text) + "\x1b[0;m\n";
+}
+
+std::string random_suffix() {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::mt19937 gen(rd());
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
+  std::string s;
+  for (int i = 0; i < 8; ++i) s += kChars[pick(gen)];
+  return s;
+}
+
+// Waiting reasons that will not resolve by themselves (the official's terminal errors).
+const std::set<std::string>& image_pull_reasons() {
+  static const std::set<std::string> reasons = {"ErrImagePull", "ImagePullBackOff",
+                                                "InvalidImageName", "ErrImageNeverPull"};
+  return reasons;
+}
+const std::set<std::string>& fatal_reasons() {
+  static const std::set<std::string> reasons = {"CreateContainerConfigError",
+                                                "CreateContainerError", "RunContainerError"};
+  return reasons;
+}
+
+struct PodState {
+  std::string phase;
+  bool ready = false;          // build and helper are running
+  std::string failure;         // non-empty: give up with this message
+  bool image_pull = false;
+};
+
+PodState inspect(const json& pod) {
+  PodState st;
+  const json& status = pod.contains("status") ? pod["status"] : json::object();
+  st.phase = status.value("phase", "Pending");
+  if (st.phase == "Succeeded" || st.phase == "Failed") {
+    st.failure = "pod " + pod["metadata"].value("name", "") + " is " + st.phase +
+                 (status.contains("message") ? ": " + status.value("message", "") : "");
+    return st;
+  }
+  int running = 0;
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    if (!status.contains(list)) continue;
+    for (const json& cs : status[list]) {
+      std::string name = cs.value("name", "");
+      const json& state = cs.contains("state") ? cs["state"] : json::object();
+      if (state.contains("waiting")) {
+        std::string reason = state["waiting"].value("reason", "");
+        std::string message = state["waiting"].value("message", "");
+        if (image_pull_reasons().count(reason) > 0) {
+          st.image_pull = true;
+          st.failure = "image pull failed: " + (message.empty() ? reason : message);
+          return st;
+        }
+        if (fatal_reasons().count(reason) > 0) {
+          st.failure = "container \"" + name + "\": " + reason +
+                       (message.empty() ? "" : ": " + message);
+          return st;
+        }
+      }
+      if (std::string(list) == "containerStatuses" && (name == "build" || name == "helper")) {
+        if (state.contains("running")) ++running;
+        if (state.contains("terminated")) {
+          st.failure = "container \"" + name + "\" terminated with exit code " +
+                       std::to_string(state["terminated"].value("exitCode", 0));
+          return st;
+        }
+      }
+    }
+  }
+  st.ready = st.phase == "Running" && running == 2;
+  return st;
+}
+
+}  // namespace
+
+std::string default_helper_image() {
+  return std::string("registry.gitlab.com/glrunner/glrunner:") + compat_version();
+}
+
+KubernetesExecutor::KubernetesExecutor(std::shared_ptr<KubeApi> api,
+                                       KubernetesExecutorOptions options)
+    : api_(std::move(api)), options_(std::move(options)) {
+  traits_.name = "kubernetes";
+  traits_.shell = "bash";
+  traits_.shared_builds_dir = false;
+  traits_.disposable_environment = true;
+  traits_.default_builds_dir = "/builds";
+  traits_.default_cache_dir = "/cache";
+  traits_.exit_error_prefix = "command terminated with exit code";
+  traits_.helper_command = "/usr/bin/gitlab-runner-helper";
+}
+
+KubernetesExecutor::~KubernetesExecutor() { cleanup(); }
+
+Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& options,
+                                     TraceSink& trace) {
+  PodInput in;
+  in.config = options_.config;
+  in.job = job;
+  in.variables = options.variables.empty() ? job.variables : options.variables;
+  in.runner_name = options_.runner_name;
+  in.short_token = options_.short_token;
+  in.concurrent_project_id = options.concurrent_project_id;
+  in.builds_dir = options.builds_dir.empty() ? traits_.default_builds_dir : options.builds_dir;
+  in.helper_image = options_.config.helper_image.empty() ? default_helper_image()
+                                                         : options_.config.helper_image;
+  in.random_suffix = options_.random_suffix ? options_.random_suffix() : random_suffix();
+  in.shell_command = detect_shell_script();
+  Result<PodPlan> plan = build_pod(in);
+  if (!plan) return fail(plan.error());
+
+  for (const std::string& m : plan->messages) trace.write(kRunnerStream, plain_line(m));
+  std::string image = plan->pod["spec"]["containers"][0].value("image", "");
+  trace.write(kRunnerStream, plain_line("Using Kubernetes executor with image " + image + " ..."));
+  trace.write(kRunnerStream,
+              plain_line("Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds "
+                         "will be set to the job timeout: " +
+                         std::to_string(plan->pod["spec"].value("activeDeadlineSeconds", 0) - 1) +
+                         "s..."));
+  ns_ = plan->ns;
+
+  if (plan->secret) {
+    Result<json> created = api_->create(ns_, "secrets", *plan->secret);
+    // A retried create may have been stored already (kConflict): the secret is ours.
+    if (!created && created.error().kind != ErrorKind::kConflict) {
+      return fail(created.error().kind, "creating the image pull secret: " + created.error().message);
+    }
+    secret_name_ = plan->name;
+  }
+  Result<json> pod = api_->create(ns_, "pods", plan->pod);
+  if (!pod && pod.error().kind != ErrorKind::kConflict) {
+    return fail(pod.error().kind, "creating the job pod: " + pod.error().message);
+  }
+  pod_name_ = plan->name;
+  return wait_for_pod(trace, options.stop);
+}
+
+Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop) {
+  // The official polls every poll_interval, at most poll_timeout / poll_interval times; a watch
+  // per interval answers as soon as the pod changes.
+  const int interval = options_.config.poll_interval;
+  const int attempts = std::max(1, options_.config.poll_timeout / interval);
+  std::string last_phase = "Pending";
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    Result<json> pod = api_->wait_pod(
+        ns_, pod_name_,
+        [&](const json& p) {
+          PodState st = inspect(p);
+          last_phase = st.phase;
+          return st.ready || !st.failure.empty();
+        },
+        std::chrono::seconds(interval), stop);
+    if (pod) {
+      PodState st = inspect(*pod);
+      if (st.ready) return {};
+      // The official treats an image that cannot be pulled as a job failure, not a system one.
+      return fail(st.image_pull ? ErrorKind::kInvalidInput : ErrorKind::kUnavailable, st.failure);
+    }
+    if (pod.error().kind == ErrorKind::kNotFound) {
+      return fail(ErrorKind::kUnavailable, "pod " + ns_ + "/" + pod_name_ + " was deleted");
+    }
+    if (pod.error().kind != ErrorKind::kTimeout) return fail(pod.error());
+    // Stream 00, stderr, like the official's wait loop.
+    trace.write(StreamId{0, true},
+                plain_line("Waiting for pod " + ns_ + "/" + pod_name_ +
+                           " to be running, status is " + last_phase));
+  }
+  return fail(ErrorKind::kTimeout,
+              "timed out waiting for pod to start (last phase: " + last_phase + ")");
+}
+
+Result<ExitStatus> KubernetesExecutor::run(const StageScript& script, TraceSink& trace,
+                                           std::stop_token stop) {
+  if (pod_name_.empty()) return fail(ErrorKind::kInternal, "run before a successful prepare");
+  const std::string container = script.in_build_container ? "build" : "helper";
+  Result<int> code = api_->exec(
+      ns_, pod_name_, container, {"sh", "-c", detect_shell_script()}, script.script,
+      [&trace](int channel, std::string_view bytes) {
+        trace.write(channel == 2 ? kScriptStderr : kScriptStdout, bytes);
+      },
+      stop);
+  trace.flush(kScriptStdout);
+  trace.flush(kScriptStderr);
+  if (!code) {
+    if (code.error().kind == ErrorKind::kCanceled || stop.stop_requested()) {
+      // Cancel and timeout end the job at once: the pod goes with everything in it.
+      Result<> removed = api_->remove(ns_, "pods", pod_name_, 0);
+      if (!removed) {
+        log_warning("deleting the canceled job's pod failed",
+                    {{"pod", ns_ + "/" + pod_name_}, {"error", removed.error().message}});
+      }
+      return fail(ErrorKind::kCanceled, "build aborted");
+    }
+    return fail(code.error().kind, "exec in container \"" + container + "\": " +
+                                       code.error().message);
+  }
+  return ExitStatus{.code = *code, .signal = 0};
+}
+
+void KubernetesExecutor::cleanup() noexcept {
+  try {
+    if (!pod_name_.empty()) {
+      Result<> r = api_->remove(ns_, "pods", pod_name_, options_.config.cleanup_grace_period_seconds);
+      if (!r) {
+        log_warning("deleting the job pod failed",
+                    {{"pod", ns_ + "/" + pod_name_}, {"error", r.error().message}});
+      }
+      pod_name_.clear();
+    }
+    if (!secret_name_.empty()) {
+      Result<> r = api_->remove(ns_, "secrets", secret_name_, std::nullopt);
+      if (!r) {
+        log_warning("deleting the job secret failed",
+                    {{"secret", ns_ + "/" + secret_name_}, {"error", r.error().message}});
+      }
+      secret_name_.clear();
+    }
+  } catch (const std::exception& e) {
+    log_error("kubernetes cleanup failed", {{"error", e.what()}});
+  }
+}
+
+int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& short_token) {
+  std::string selector =
+      std::string(kManagerIdLabel) + "=" + sanitize_label(short_token) + "," + kJobPodLabel;
+  int deleted = 0;
+  for (const char* resource : {"pods", "secrets", "services"}) {
+    Result<std::vector<json>> items = api.list(ns, resource, selector);
+    if (!items) {
+      log_warning("listing leftovers failed",
+                  {{"namespace", ns}, {"resource", resource}, {"error", items.error().message}});
+      continue;
+    }
+    for (const json& item : *items) {
+      std::string name = item["metadata"].value("name", "");
+      if (name.empty()) continue;
+      std::optional<int> grace;
+      if (std::string(resource) == "pods") grace = 0;
+      Result<> r = api.remove(ns, resource, name, grace);
+      if (r) {
+        ++deleted;
+        log_info("deleted a leftover of an earlier run",
+                 {{"namespace", ns}, {"resource", resource}, {"name", name}});
+      }
+    }
+  }
+  return deleted;
+}
+
+}  // namespace glr::kube
