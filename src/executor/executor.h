@@ -43,7 +43,13 @@ struct ExecutorTraits {
   // The helper binary as the stage scripts must call it (executors §7.1); empty: the running
   // runner binary (shell). Container executors name the path inside the helper container.
   std::string helper_command{};
+  // prepare_script prints "Running on <host> via <runner_hostname>..." when set (§7.1).
+  std::string runner_hostname{};
 };
+
+// A prepare() error whose message starts with this is the job's image failing to pull: the
+// job fails with image_pull_failure and prepare is not retried (executors §7.4).
+inline constexpr const char* kImagePullFailedPrefix = "image pull failed";
 
 // Everything prepare() needs beyond the payload, resolved by the engine.
 struct PrepareOptions {

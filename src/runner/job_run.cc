@@ -180,6 +180,7 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.helper_command = executor_.traits().helper_command.empty()
                            ? config_.helper_command
                            : executor_.traits().helper_command;
+  ctx.runner_hostname = executor_.traits().runner_hostname;
   ctx.shared_environment = !executor_.traits().disposable_environment;
   ctx.shell = executor_.traits().shell;
   ctx.trace_sections = job_.features.trace_sections;
@@ -321,9 +322,15 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
     FailureReason reason = prepared.error().kind == ErrorKind::kInvalidInput
                                ? FailureReason::kRunnerConfigurationError
                                : FailureReason::kRunnerSystemFailure;
+    if (prepared.error().message.starts_with(kImagePullFailedPrefix)) {
+      reason = FailureReason::kImagePullFailure;
+    }
     result = StageFailure{reason, prepared.error().message, 0};
-    // Configuration errors are not retried (executors §1.4).
-    if (reason == FailureReason::kRunnerConfigurationError || attempt == 2) break;
+    // Configuration errors and images that cannot be pulled are not retried (executors §1.4).
+    if (reason == FailureReason::kRunnerConfigurationError ||
+        reason == FailureReason::kImagePullFailure || attempt == 2) {
+      break;
+    }
     error(trace, "Preparation failed: " + prepared.error().message);
     info(trace, "Will be retried in " + format_go_duration(config_.prepare_retry_delay) + " ...");
     if (!clock_.sleep_for(config_.prepare_retry_delay, job_stop_.get_token())) {

@@ -2,11 +2,14 @@
 // cleanup deletes what prepare created.
 #include "executor/kubernetes/kubernetes_executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <random>
 #include <set>
 
 #include "executor/kubernetes/pod_builder.h"
+#include "script/job_variables.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -70,7 +73,8 @@ PodState inspect(const json& pod) {
         std::string message = state["waiting"].value("message", "");
         if (image_pull_reasons().count(reason) > 0) {
           st.image_pull = true;
-          st.failure = "image pull failed: " + (message.empty() ? reason : message);
+          st.failure = std::string(kImagePullFailedPrefix) + ": " +
+                       (message.empty() ? reason : message);
           return st;
         }
         if (fatal_reasons().count(reason) > 0) {
@@ -95,8 +99,15 @@ PodState inspect(const json& pod) {
 
 }  // namespace
 
-std::string default_helper_image() {
-  return std::string("registry.gitlab.com/glrunner/glrunner:") + compat_version();
+std::string default_helper_image(const KubernetesSettings& config) {
+  // The official reference (§7.6): <arch>-v<version>, arch from the node selector.
+  std::string arch = "x86_64";
+  auto it = config.node_selector.find("kubernetes.io/arch");
+  if (it != config.node_selector.end()) {
+    arch = it->second == "amd64" ? "x86_64" : it->second;
+  }
+  return std::string("registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:") + arch +
+         "-v" + compat_version();
 }
 
 KubernetesExecutor::KubernetesExecutor(std::shared_ptr<KubeApi> api,
@@ -110,12 +121,15 @@ KubernetesExecutor::KubernetesExecutor(std::shared_ptr<KubeApi> api,
   traits_.default_cache_dir = "/cache";
   traits_.exit_error_prefix = "command terminated with exit code";
   traits_.helper_command = "/usr/bin/gitlab-runner-helper";
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) == 0) traits_.runner_hostname = host;
 }
 
 KubernetesExecutor::~KubernetesExecutor() { cleanup(); }
 
 Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& options,
                                      TraceSink& trace) {
+  cleanup();  // a retried prepare replaces the previous attempt's pod
   PodInput in;
   in.config = options_.config;
   in.job = job;
@@ -124,8 +138,9 @@ Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& o
   in.short_token = options_.short_token;
   in.concurrent_project_id = options.concurrent_project_id;
   in.builds_dir = options.builds_dir.empty() ? traits_.default_builds_dir : options.builds_dir;
-  in.helper_image = options_.config.helper_image.empty() ? default_helper_image()
-                                                         : options_.config.helper_image;
+  in.helper_image = options_.config.helper_image.empty()
+                        ? default_helper_image(options_.config)
+                        : expand(options_.config.helper_image, in.variables, "");
   in.random_suffix = options_.random_suffix ? options_.random_suffix() : random_suffix();
   in.shell_command = detect_shell_script();
   Result<PodPlan> plan = build_pod(in);

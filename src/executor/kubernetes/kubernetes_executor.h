@@ -15,9 +15,11 @@
 
 namespace glr::kube {
 
-// The helper image when [runners.kubernetes] helper_image is empty: glrunner's own image of
-// this version (docs/kubernetes.md), which carries the helper subcommands.
-std::string default_helper_image();
+// The helper image when [runners.kubernetes] helper_image is empty: the official helper
+// image of the version we report, for the node selector's kubernetes.io/arch (executors §7.6).
+// Our scripts call it like the official runner does; docs/kubernetes.md shows how to use
+// glrunner's own image instead.
+std::string default_helper_image(const KubernetesSettings& config);
 
 struct KubernetesExecutorOptions {
   KubernetesSettings config{};

@@ -153,5 +153,25 @@ TEST_F(KubernetesExecutorTest, LeftoversOfThisRunnerAreDeleted) {
   EXPECT_EQ(api_->objects.count("ci/pods/theirs"), 1u);
 }
 
+TEST(KubernetesHelperImage, DefaultsToTheOfficialHelperForTheNodeArch) {
+  KubernetesSettings k;
+  std::string image = default_helper_image(k);
+  EXPECT_TRUE(image.starts_with("registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v"))
+      << image;
+  k.node_selector["kubernetes.io/arch"] = "arm64";
+  EXPECT_NE(default_helper_image(k).find(":arm64-v"), std::string::npos);
+}
+
+TEST_F(KubernetesExecutorTest, RetriedPrepareDeletesThePreviousPod) {
+  api_->pod_status = [](const json&) { return json{{"phase", "Pending"}}; };
+  KubernetesExecutor ex = make();
+  ASSERT_FALSE(ex.prepare(job(), PrepareOptions{}, trace_));
+  api_->pod_status = FakeKubeApi().pod_status;
+  ASSERT_TRUE(ex.prepare(job(), PrepareOptions{}, trace_));
+  EXPECT_EQ(api_->objects.count("ci/pods/" + pod_), 1u);
+  EXPECT_NE(std::find(api_->calls.begin(), api_->calls.end(), "delete pods " + pod_ + " grace=3"),
+            api_->calls.end());
+}
+
 }  // namespace
 }  // namespace glr::kube
