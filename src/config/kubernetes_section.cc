@@ -424,11 +424,11 @@ Result<KubernetesSettings> read_kubernetes_section(const toml::table& table,
        }},
       {"poll_interval",
        [&](const toml::node& n, const std::string& p) {
-         return rd.integer(n, p, k.poll_interval, 1);
+         return rd.integer(n, p, k.poll_interval, std::numeric_limits<int>::min());
        }},
       {"poll_timeout",
        [&](const toml::node& n, const std::string& p) {
-         return rd.integer(n, p, k.poll_timeout, 1);
+         return rd.integer(n, p, k.poll_timeout, std::numeric_limits<int>::min());
        }},
       {"cleanup_grace_period_seconds",
        [&](const toml::node& n, const std::string& p) {
@@ -464,6 +464,9 @@ Result<KubernetesSettings> read_kubernetes_section(const toml::table& table,
     }
     if (!r) return fail(r.error());
   }
+  // Like the official getters, zero or negative polls mean the defaults (3 s, 180 s).
+  if (k.poll_interval <= 0) k.poll_interval = 3;
+  if (k.poll_timeout <= 0) k.poll_timeout = 180;
   // An explicit host with a client certificate needs its key and the other way round.
   if (k.cert_file.empty() != k.key_file.empty()) {
     return rd.error_at(table, path + (k.cert_file.empty() ? ".cert_file" : ".key_file"),

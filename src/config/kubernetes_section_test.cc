@@ -129,6 +129,12 @@ TEST(KubernetesSection, Defaults) {
   EXPECT_EQ(k->poll_timeout, 180);
   EXPECT_FALSE(k->privileged.has_value());
   EXPECT_TRUE(k->namespace_name.empty());
+
+  // What register writes for unset values: zero polls mean the defaults.
+  k = parse_k8s("[runners.kubernetes]\n  poll_interval = 0\n  poll_timeout = 0\n");
+  ASSERT_TRUE(k) << k.error().message;
+  EXPECT_EQ(k->poll_interval, 3);
+  EXPECT_EQ(k->poll_timeout, 180);
 }
 
 TEST(KubernetesSection, ErrorsNameFileLineAndKey) {
@@ -137,7 +143,7 @@ TEST(KubernetesSection, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(k.error().message,
             "config.toml:5: runners[0].kubernetes.privileged: expected boolean, got string \"yes\"");
 
-  k = parse_k8s("[runners.kubernetes]\n  poll_timeout = 0\n");
+  k = parse_k8s("[runners.kubernetes]\n  poll_timeout = \"3m\"\n");
   ASSERT_FALSE(k);
   EXPECT_NE(k.error().message.find("config.toml:5: runners[0].kubernetes.poll_timeout:"),
             std::string::npos)
