@@ -30,6 +30,8 @@ TEST(KubernetesSection, ReadsEveryModelledKey) {
   ca_file = "/etc/ca.crt"
   namespace = "ci"
   namespace_overwrite_allowed = "ci-.*"
+  pod_labels_overwrite_allowed = "team=.*"
+  node_tolerations_overwrite_allowed = ".*"
   image = "alpine:3.20"
   helper_image = "registry.example.com/glrunner:1"
   privileged = true
@@ -93,6 +95,8 @@ TEST(KubernetesSection, ReadsEveryModelledKey) {
   EXPECT_EQ(k->host, "https://10.0.0.1:6443");
   EXPECT_EQ(k->bearer_token, "tok");
   EXPECT_EQ(k->namespace_name, "ci");
+  EXPECT_EQ(k->pod_labels_overwrite_allowed, "team=.*");
+  EXPECT_EQ(k->node_tolerations_overwrite_allowed, ".*");
   EXPECT_EQ(k->privileged, true);
   EXPECT_EQ(k->allow_privilege_escalation, false);
   EXPECT_EQ(k->build.cpu_request, "500m");

@@ -85,6 +85,12 @@ struct KubernetesSettings {
   std::string affinity_json{};
   std::map<std::string, std::string> pod_labels{};
   std::map<std::string, std::string> pod_annotations{};
+  // Regexes for the KUBERNETES_POD_LABELS_*, _POD_ANNOTATIONS_*, _NODE_SELECTOR_* ("k=v") and
+  // _NODE_TOLERATIONS_* ("k[=v]:effect") job variables; empty disables them.
+  std::string pod_labels_overwrite_allowed{};
+  std::string pod_annotations_overwrite_allowed{};
+  std::string node_selector_overwrite_allowed{};
+  std::string node_tolerations_overwrite_allowed{};
   std::vector<std::string> pull_policy{};  // "always", "never", "if-not-present"
   std::vector<std::string> image_pull_secrets{};
   int poll_interval = 3;   // seconds

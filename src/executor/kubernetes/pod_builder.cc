@@ -63,6 +63,35 @@ Result<std::string> overwrite(const std::string& field, const std::string& value
   return wanted;
 }
 
+// overwrites.go evaluateMapOverwrite: every variable named <prefix>* must match `regex` as a
+// whole "key=value" string (unanchored) and then sets that key; an empty regex ignores them.
+Result<std::map<std::string, std::string>> map_overwrite(
+    const std::string& field, std::map<std::string, std::string> values, const std::string& regex,
+    const Variables& vars, const std::string& prefix, std::vector<std::string>& messages) {
+  if (regex.empty()) return values;
+  for (const Variable& v : vars) {
+    if (!v.key.starts_with(prefix)) continue;
+    try {
+      if (!std::regex_search(v.value, std::regex(regex))) {
+        return fail(ErrorKind::kInvalidInput, v.key + ": provided value \"" + v.value +
+                                                  "\" does not match \"" + regex + "\"");
+      }
+    } catch (const std::regex_error& e) {
+      return fail(ErrorKind::kInvalidInput,
+                  field + " overwrite: invalid regex \"" + regex + "\": " + e.what());
+    }
+    size_t eq = v.value.find('=');
+    if (eq == std::string::npos) {
+      return fail(ErrorKind::kInvalidInput,
+                  v.key + ": provided value \"" + v.value + "\" does not match \"k=v\"");
+    }
+    std::string key = v.value.substr(0, eq);
+    values[key] = v.value.substr(eq + 1);
+    messages.push_back("\"" + field + "\" \"" + key + "\" overwritten with \"" + values[key] + "\"");
+  }
+  return values;
+}
+
 // overwrites.go evaluateMaxResourceOverwrite.
 Result<std::string> resource_overwrite(const std::string& name, const std::string& value,
                                        const std::string& max, const std::string& wanted) {
@@ -305,7 +334,7 @@ Result<PodPlan> build_pod(const PodInput& in) {
     plan.messages.push_back("Namespace is empty, therefore assuming 'default'.");
     ns = "default";
   }
-  Result<std::string> ns_over = overwrite("namespace", ns, c.namespace_overwrite_allowed,
+  Result<std::string> ns_over = overwrite("Namespace", ns, c.namespace_overwrite_allowed,
                                           var_value(vars, "KUBERNETES_NAMESPACE_OVERWRITE"),
                                           plan.messages);
   if (!ns_over) return fail(ns_over.error());
@@ -313,7 +342,7 @@ Result<PodPlan> build_pod(const PodInput& in) {
   plan.messages.push_back("Using Kubernetes namespace: " + plan.ns);
 
   Result<std::string> sa =
-      overwrite("service account", c.service_account, c.service_account_overwrite_allowed,
+      overwrite("ServiceAccount", c.service_account, c.service_account_overwrite_allowed,
                 var_value(vars, "KUBERNETES_SERVICE_ACCOUNT_OVERWRITE"), plan.messages);
   if (!sa) return fail(sa.error());
 
@@ -330,11 +359,25 @@ Result<PodPlan> build_pod(const PodInput& in) {
   std::string prefix = rfc1123(unique, 63 - 1 - in.random_suffix.size());
   plan.name = prefix + "-" + in.random_suffix;
 
-  // Labels: configured first, the runner's own win (users cannot set runner.gitlab.com keys).
+  Result<std::map<std::string, std::string>> pod_labels =
+      map_overwrite("PodLabels", c.pod_labels, c.pod_labels_overwrite_allowed, vars,
+                    "KUBERNETES_POD_LABELS_", plan.messages);
+  if (!pod_labels) return fail(pod_labels.error());
+  Result<std::map<std::string, std::string>> pod_annotations =
+      map_overwrite("PodAnnotations", c.pod_annotations, c.pod_annotations_overwrite_allowed,
+                    vars, "KUBERNETES_POD_ANNOTATIONS_", plan.messages);
+  if (!pod_annotations) return fail(pod_annotations.error());
+  Result<std::map<std::string, std::string>> node_selector =
+      map_overwrite("NodeSelector", c.node_selector, c.node_selector_overwrite_allowed, vars,
+                    "KUBERNETES_NODE_SELECTOR_", plan.messages);
+  if (!node_selector) return fail(node_selector.error());
+
+  // Labels: configured first (values expanded), the runner's own win (users cannot set keys in
+  // the runner.gitlab.com namespace).
   json labels = json::object();
-  for (const auto& [k, v] : c.pod_labels) {
+  for (const auto& [k, v] : *pod_labels) {
     if (k.find("runner.gitlab.com/") != std::string::npos) continue;
-    labels[k] = sanitize_label(v);
+    labels[k] = sanitize_label(expand(v, vars, ""));
   }
   std::string full_path = in.job.job_info.project_full_path;
   std::string project_ns = var_value(vars, "CI_PROJECT_NAMESPACE");
@@ -355,7 +398,7 @@ Result<PodPlan> build_pod(const PodInput& in) {
   labels[kManagerIdLabel] = sanitize_label(in.short_token);
 
   json annotations = json::object();
-  for (const auto& [k, v] : c.pod_annotations) annotations[k] = expand(v, vars, "");
+  for (const auto& [k, v] : *pod_annotations) annotations[k] = expand(v, vars, "");
   int64_t timeout = in.job.runner_info.timeout > 0 ? in.job.runner_info.timeout : 7200;
   annotations["job.runner.gitlab.com/id"] = std::to_string(in.job.id);
   annotations["job.runner.gitlab.com/url"] = var_value(vars, "CI_JOB_URL");
@@ -464,7 +507,12 @@ Result<PodPlan> build_pod(const PodInput& in) {
     if (!s.entrypoint.empty()) svc["command"] = s.entrypoint;
     if (!s.command.empty()) svc["args"] = s.command;
     svc["env"] = env_of(vars, &s.variables);
-    svc["resources"] = *service_res;
+    // KUBERNETES_SERVICE_* among the service's own variables win for that service.
+    Variables service_vars = vars;
+    service_vars.insert(service_vars.end(), s.variables.begin(), s.variables.end());
+    Result<json> own_res = resources(c.service, service_vars, "SERVICE_");
+    if (!own_res) return fail(own_res.error());
+    svc["resources"] = *own_res;
     svc["securityContext"] = security_context(c);
     svc["volumeMounts"] = mounts;
     for (const ImagePort& p : s.ports) svc["ports"].push_back(json{{"containerPort", p.number}});
@@ -478,10 +526,45 @@ Result<PodPlan> build_pod(const PodInput& in) {
   if (c.pod_termination_grace_period_seconds) {
     spec["terminationGracePeriodSeconds"] = *c.pod_termination_grace_period_seconds;
   }
-  if (!c.node_selector.empty()) spec["nodeSelector"] = c.node_selector;
-  if (!c.node_tolerations.empty()) {
-    json tols = json::array();
+  if (!node_selector->empty()) spec["nodeSelector"] = *node_selector;
+  std::vector<KubeToleration> tolerations = c.node_tolerations;
+  if (!c.node_tolerations_overwrite_allowed.empty()) {
+    // KUBERNETES_NODE_TOLERATIONS_*: "key[=value]:effect" (overwrites.go splitToleration).
+    std::map<std::string, std::string> by_key;
     for (const KubeToleration& t : c.node_tolerations) {
+      by_key[t.op == "Equal" ? t.key + "=" + t.value : t.key] = t.effect;
+    }
+    for (const Variable& v : vars) {
+      if (!v.key.starts_with("KUBERNETES_NODE_TOLERATIONS_")) continue;
+      try {
+        if (!std::regex_search(v.value, std::regex(c.node_tolerations_overwrite_allowed))) {
+          return fail(ErrorKind::kInvalidInput,
+                      v.key + ": provided value \"" + v.value + "\" does not match \"" +
+                          c.node_tolerations_overwrite_allowed + "\"");
+        }
+      } catch (const std::regex_error& e) {
+        return fail(ErrorKind::kInvalidInput, std::string("NodeTolerations overwrite: invalid regex: ") + e.what());
+      }
+      size_t colon = v.value.find(':');
+      std::string key_value = v.value.substr(0, colon);
+      by_key[key_value] = colon == std::string::npos ? "" : v.value.substr(colon + 1);
+      plan.messages.push_back("\"NodeTolerations\" \"" + key_value + "\" overwritten with \"" +
+                              by_key[key_value] + "\"");
+    }
+    tolerations.clear();
+    for (const auto& [key_value, effect] : by_key) {
+      size_t eq = key_value.find('=');
+      if (eq == std::string::npos) {
+        tolerations.push_back(KubeToleration{.key = key_value, .op = "Exists", .effect = effect});
+      } else {
+        tolerations.push_back(KubeToleration{.key = key_value.substr(0, eq), .op = "Equal",
+                                             .value = key_value.substr(eq + 1), .effect = effect});
+      }
+    }
+  }
+  if (!tolerations.empty()) {
+    json tols = json::array();
+    for (const KubeToleration& t : tolerations) {
       json tol{{"key", t.key}, {"operator", t.op}};
       if (!t.value.empty()) tol["value"] = t.value;
       if (!t.effect.empty()) tol["effect"] = t.effect;

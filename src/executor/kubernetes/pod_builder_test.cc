@@ -234,6 +234,55 @@ TEST(PodBuilder, NamespaceAndServiceAccountOverwrites) {
   EXPECT_EQ(plan->pod["spec"]["serviceAccountName"], "ci-deployer");
 }
 
+TEST(PodBuilder, MapOverwritesFromJobVariables) {
+  PodInput in = sample_input();
+  in.config.pod_labels = {{"test", "label"}, {"another", "label"}, {"var", "$GREETING"}};
+  in.variables.push_back({.key = "KUBERNETES_POD_LABELS_1", .value = "another=newlabel"});
+  in.variables.push_back({.key = "KUBERNETES_POD_LABELS_2", .value = "another2=$GREETING"});
+  in.variables.push_back({.key = "KUBERNETES_NODE_SELECTOR_ARCH", .value = "kubernetes.io/arch=arm64"});
+  in.variables.push_back({.key = "KUBERNETES_NODE_TOLERATIONS_1", .value = "spot=true:NoSchedule"});
+  in.variables.push_back({.key = "KUBERNETES_POD_ANNOTATIONS_1", .value = "a.io/x=y"});
+  // Without the *_overwrite_allowed regexes the variables are ignored.
+  Result<PodPlan> plan = build_pod(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->pod["metadata"]["labels"]["another"], "label");
+  EXPECT_EQ(plan->pod["metadata"]["labels"]["var"], "hi");
+  EXPECT_FALSE(plan->pod["spec"].contains("nodeSelector"));
+
+  in.config.pod_labels_overwrite_allowed = "another.*";
+  in.config.node_selector_overwrite_allowed = "kubernetes.io/arch=.*";
+  in.config.node_tolerations_overwrite_allowed = ".*";
+  in.config.pod_annotations_overwrite_allowed = ".*";
+  plan = build_pod(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const json& labels = plan->pod["metadata"]["labels"];
+  EXPECT_EQ(labels["test"], "label");
+  EXPECT_EQ(labels["another"], "newlabel");
+  EXPECT_EQ(labels["another2"], "hi");
+  EXPECT_EQ(plan->pod["spec"]["nodeSelector"], json({{"kubernetes.io/arch", "arm64"}}));
+  EXPECT_EQ(plan->pod["spec"]["tolerations"],
+            json::array({{{"key", "spot"}, {"operator", "Equal"}, {"value", "true"}, {"effect", "NoSchedule"}}}));
+  EXPECT_EQ(plan->pod["metadata"]["annotations"]["a.io/x"], "y");
+
+  in.variables.push_back({.key = "KUBERNETES_POD_LABELS_3", .value = "team=x"});
+  plan = build_pod(in);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(plan.error().message.find("KUBERNETES_POD_LABELS_3"), std::string::npos);
+}
+
+TEST(PodBuilder, ServiceVariablesOverwriteThatServicesResources) {
+  PodInput in = sample_input();
+  in.config.service.cpu_request = "100m";
+  in.config.service.cpu_request_overwrite_max_allowed = "1";
+  in.job.services = {Image{.name = "redis:7", .variables = {{.key = "KUBERNETES_SERVICE_CPU_REQUEST", .value = "500m"}}},
+                     Image{.name = "mysql:8"}};
+  Result<PodPlan> plan = build_pod(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->pod["spec"]["containers"][2]["resources"]["requests"]["cpu"], "500m");
+  EXPECT_EQ(plan->pod["spec"]["containers"][3]["resources"]["requests"]["cpu"], "100m");
+}
+
 TEST(PodBuilder, RegistryCredentialsBecomeADockercfgSecret) {
   PodInput in = sample_input();
   in.config.image_pull_secrets = {"regcred"};
