@@ -21,6 +21,7 @@ kube_job '[{"name":"script","script":["echo survived"],"timeout":600,"when":"on_
 kube_run 0
 expect_state success
 expect_contains "$WORK/trace.txt" "survived"
-expect_contains "$WORK/trace.txt" "to be running, status is Pending"
+expect_contains "$WORK/trace.txt" "to be running on the node "
+expect_contains "$WORK/trace.txt" ", status is Pending"
 [ "$(kube_names pods)" = foreign-pod ] || fail "pods: $(kube_names pods | tr '\n' ' ')"
 echo ok

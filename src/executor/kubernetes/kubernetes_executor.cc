@@ -178,12 +178,14 @@ Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop
   const int interval = options_.config.poll_interval;
   const int attempts = std::max(1, options_.config.poll_timeout / interval);
   std::string last_phase = "Pending";
+  json last_pod = json::object();
   for (int attempt = 0; attempt < attempts; ++attempt) {
     Result<json> pod = api_->wait_pod(
         ns_, pod_name_,
         [&](const json& p) {
           PodState st = inspect(p);
           last_phase = st.phase;
+          last_pod = p;
           return st.ready || !st.failure.empty();
         },
         std::chrono::seconds(interval), stop);
@@ -197,10 +199,23 @@ Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop
       return fail(ErrorKind::kUnavailable, "pod " + ns_ + "/" + pod_name_ + " was deleted");
     }
     if (pod.error().kind != ErrorKind::kTimeout) return fail(pod.error());
-    // Stream 00, stderr, like the official's wait loop.
-    trace.write(StreamId{0, true},
-                plain_line("Waiting for pod " + ns_ + "/" + pod_name_ +
-                           " to be running, status is " + last_phase));
+    // Stream 00, stderr, like the official's wait loop, then the pod conditions' reasons
+    // (print_pod_warning_events, on by default).
+    std::string node = "<unknown>";
+    if (last_pod.contains("spec") && last_pod["spec"].value("nodeName", "") != "") {
+      node = last_pod["spec"].value("nodeName", "");
+    }
+    const StreamId runner_stderr{0, true};
+    trace.write(runner_stderr, plain_line("Waiting for pod " + ns_ + "/" + pod_name_ +
+                                          " to be running on the node " + node +
+                                          ", status is " + last_phase));
+    if (last_pod.contains("status") && last_pod["status"].contains("conditions")) {
+      for (const json& cond : last_pod["status"]["conditions"]) {
+        std::string reason = cond.value("reason", "");
+        if (reason.empty()) continue;
+        trace.write(runner_stderr, plain_line("\t" + reason + ": \"" + cond.value("message", "") + "\""));
+      }
+    }
   }
   return fail(ErrorKind::kTimeout,
               "timed out waiting for pod to start (last phase: " + last_phase + ")");

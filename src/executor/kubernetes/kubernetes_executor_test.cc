@@ -109,13 +109,18 @@ TEST_F(KubernetesExecutorTest, ImagePullBackOffFailsPrepareAsAJobError) {
 }
 
 TEST_F(KubernetesExecutorTest, PendingPodTimesOutWithItsPhase) {
-  api_->pod_status = [](const json&) { return json{{"phase", "Pending"}}; };
+  api_->pod_status = [](const json&) {
+    return json{{"phase", "Pending"},
+                {"conditions", {{{"type", "PodScheduled"}, {"status", "False"},
+                                 {"reason", "Unschedulable"}, {"message", "0/3 nodes are available"}}}}};
+  };
   KubernetesExecutor ex = make();
   Result<> r = ex.prepare(job(), PrepareOptions{}, trace_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+  EXPECT_NE(trace_.text().find("\tUnschedulable: \"0/3 nodes are available\""), std::string::npos);
   EXPECT_EQ(r.error().message, "timed out waiting for pod to start (last phase: Pending)");
-  EXPECT_NE(trace_.text().find("Waiting for pod ci/" + pod_ + " to be running, status is Pending"),
+  EXPECT_NE(trace_.text().find("Waiting for pod ci/" + pod_ + " to be running on the node <unknown>, status is Pending"),
             std::string::npos);
   EXPECT_EQ(api_->wait_timeouts, 3);  // poll_timeout / poll_interval polls
 }
