@@ -48,6 +48,14 @@ class KubeApi {
     (void)ns, (void)name, (void)container, (void)stdin_data, (void)stop;
     return fail(ErrorKind::kInternal, "attach_stdin is not implemented by this KubeApi");
   }
+  // Replaces the stored object (PUT) named by object.metadata.name, e.g. to add an
+  // ownerReference; a metadata.resourceVersion that is not the stored one -> kConflict.
+  // Not pure, like attach_stdin.
+  virtual Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
+                                        const nlohmann::json& object) {
+    (void)ns, (void)resource, (void)object;
+    return fail(ErrorKind::kInternal, "update is not implemented by this KubeApi");
+  }
 };
 
 }  // namespace glr::kube

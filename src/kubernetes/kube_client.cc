@@ -40,7 +40,8 @@ std::string collection_path(const std::string& ns, const std::string& resource) 
   return "/api/v1/namespaces/" + url_escape(ns) + "/" + url_escape(resource);
 }
 
-std::string object_path(const std::string& ns, const std::string& resource, const std::string& name) {
+std::string object_path(const std::string& ns, const std::string& resource,
+                        const std::string& name) {
   return collection_path(ns, resource) + "/" + url_escape(name);
 }
 
@@ -128,10 +129,11 @@ Result<int> exit_code_from_status(std::string_view status_json) {
 }
 
 bool is_transient_status(int status, std::string_view body) {
-  if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504) return true;
+  if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504)
+    return true;
   // The API server passes etcd trouble through as 500/504 usually, but not always.
   for (std::string_view needle : {"etcdserver: request timed out", "etcdserver: leader changed",
-                                   "etcdserver: too many requests", "connection reset by peer"}) {
+                                  "etcdserver: too many requests", "connection reset by peer"}) {
     if (body.find(needle) != std::string_view::npos) return true;
   }
   return false;
@@ -143,7 +145,8 @@ struct KubeClient::Impl {
   Options options;
   TokenSource tokens;
 
-  Impl(KubeConfig c, Clock& k, Options o) : config(std::move(c)), clock(k), options(o), tokens(config) {
+  Impl(KubeConfig c, Clock& k, Options o)
+      : config(std::move(c)), clock(k), options(o), tokens(config) {
     std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
 
@@ -203,9 +206,11 @@ struct KubeClient::Impl {
     }
     struct curl_slist* headers = nullptr;
     headers = curl_slist_append(headers, "Accept: application/json");
-    if (!content_type.empty()) headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
+    if (!content_type.empty())
+      headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
     std::string token = tokens.token();
-    if (!token.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+    if (!token.empty())
+      headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "glrunner");
     if (config.insecure_skip_tls_verify) {
@@ -216,8 +221,10 @@ struct KubeClient::Impl {
       curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca);
     }
     if (!config.client_cert_pem.empty()) {
-      curl_blob cert{const_cast<char*>(config.client_cert_pem.data()), config.client_cert_pem.size(), CURL_BLOB_COPY};
-      curl_blob key{const_cast<char*>(config.client_key_pem.data()), config.client_key_pem.size(), CURL_BLOB_COPY};
+      curl_blob cert{const_cast<char*>(config.client_cert_pem.data()),
+                     config.client_cert_pem.size(), CURL_BLOB_COPY};
+      curl_blob key{const_cast<char*>(config.client_key_pem.data()), config.client_key_pem.size(),
+                    CURL_BLOB_COPY};
       curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
       curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
       curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
@@ -319,24 +326,39 @@ struct KubeClient::Impl {
   }
 };
 
-KubeClient::KubeClient(KubeConfig config, Clock& clock) : KubeClient(std::move(config), clock, Options{}) {}
+KubeClient::KubeClient(KubeConfig config, Clock& clock)
+    : KubeClient(std::move(config), clock, Options{}) {}
 KubeClient::KubeClient(KubeConfig config, Clock& clock, Options options)
     : impl_(std::make_unique<Impl>(std::move(config), clock, options)) {}
 KubeClient::~KubeClient() = default;
 
-Result<json> KubeClient::create(const std::string& ns, const std::string& resource, const json& object) {
+Result<json> KubeClient::create(const std::string& ns, const std::string& resource,
+                                const json& object) {
   return impl_->call("POST", collection_path(ns, resource), object.dump(), "application/json");
 }
 
-Result<json> KubeClient::get(const std::string& ns, const std::string& resource, const std::string& name) {
+Result<json> KubeClient::update(const std::string& ns, const std::string& resource,
+                                const json& object) {
+  std::string name;
+  if (object.contains("metadata") && object["metadata"].is_object())
+    name = object["metadata"].value("name", "");
+  if (name.empty())
+    return fail(ErrorKind::kInvalidInput, "update " + resource + ": metadata.name is missing");
+  return impl_->call("PUT", object_path(ns, resource, name), object.dump(), "application/json");
+}
+
+Result<json> KubeClient::get(const std::string& ns, const std::string& resource,
+                             const std::string& name) {
   return impl_->call("GET", object_path(ns, resource, name), "", "");
 }
 
-Result<> KubeClient::remove(const std::string& ns, const std::string& resource, const std::string& name,
-                            std::optional<int> grace_period_seconds) {
-  json options = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+Result<> KubeClient::remove(const std::string& ns, const std::string& resource,
+                            const std::string& name, std::optional<int> grace_period_seconds) {
+  json options = {
+      {"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
   if (grace_period_seconds) options["gracePeriodSeconds"] = *grace_period_seconds;
-  Result<json> r = impl_->call("DELETE", object_path(ns, resource, name), options.dump(), "application/json");
+  Result<json> r =
+      impl_->call("DELETE", object_path(ns, resource, name), options.dump(), "application/json");
   if (!r && r.error().kind != ErrorKind::kNotFound) return fail(r.error());
   return {};
 }
@@ -361,8 +383,10 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string what = "watch pod " + ns + "/" + name;
   int failures = 0;
-  auto timed_out = [&] { return fail(ErrorKind::kTimeout, what + ": timed out after " +
-                                                              std::to_string(timeout.count()) + " ms"); };
+  auto timed_out = [&] {
+    return fail(ErrorKind::kTimeout,
+                what + ": timed out after " + std::to_string(timeout.count()) + " ms");
+  };
   for (;;) {  // list (GET), then watch from its resourceVersion
     if (stop.stop_requested()) return fail(ErrorKind::kCanceled, what + ": canceled");
     if (std::chrono::steady_clock::now() >= deadline) return timed_out();
@@ -371,7 +395,8 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
       if (pod.error().kind == ErrorKind::kNotFound) return fail(pod.error());
       if (pod.error().kind == ErrorKind::kCanceled) return fail(pod.error());
       if (++failures >= d.options.max_attempts) return fail(pod.error());
-      if (!d.clock.sleep_for(d.backoff(failures, ""), stop)) return fail(ErrorKind::kCanceled, what + ": canceled");
+      if (!d.clock.sleep_for(d.backoff(failures, ""), stop))
+        return fail(ErrorKind::kCanceled, what + ": canceled");
       continue;
     }
     if (done(*pod)) return *pod;
@@ -381,10 +406,12 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return timed_out();
       auto remaining = std::chrono::duration_cast<std::chrono::seconds>(deadline - now) + 1s;
-      long secs = std::min<long>(static_cast<long>(remaining.count()), static_cast<long>(d.options.watch_timeout.count()));
-      std::string target = collection_path(ns, "pods") + "?watch=1&allowWatchBookmarks=true&fieldSelector=" +
-                           url_escape("metadata.name=" + name) + "&resourceVersion=" + url_escape(rv) +
-                           "&timeoutSeconds=" + std::to_string(secs);
+      long secs = std::min<long>(static_cast<long>(remaining.count()),
+                                 static_cast<long>(d.options.watch_timeout.count()));
+      std::string target =
+          collection_path(ns, "pods") +
+          "?watch=1&allowWatchBookmarks=true&fieldSelector=" + url_escape("metadata.name=" + name) +
+          "&resourceVersion=" + url_escape(rv) + "&timeoutSeconds=" + std::to_string(secs);
       std::optional<Result<json>> result;
       int events = 0;
       std::function<bool(std::string_view)> on_line = [&](std::string_view line) {
@@ -399,11 +426,14 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
         const json& obj = ev["object"];
         if (type == "ERROR") {
           int code = obj.value("code", 0);
-          if (code == 410) relist = true;
-          else failures++;
+          if (code == 410)
+            relist = true;
+          else
+            failures++;
           return false;
         }
-        if (obj.is_object() && obj.contains("metadata")) rv = obj["metadata"].value("resourceVersion", rv);
+        if (obj.is_object() && obj.contains("metadata"))
+          rv = obj["metadata"].value("resourceVersion", rv);
         if (type == "DELETED") {
           result = fail(ErrorKind::kNotFound, what + ": pod was deleted");
           return false;
@@ -426,18 +456,20 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
       }
       if (t.code == CURLE_OK && raw.status != 200) {
         if (!is_transient_status(raw.status, raw.body)) {
-          return fail(kind_for_status(raw.status), what + ": HTTP " + std::to_string(raw.status) + " " +
-                                                       status_message(raw.body));
+          return fail(kind_for_status(raw.status), what + ": HTTP " + std::to_string(raw.status) +
+                                                       " " + status_message(raw.body));
         }
         ++failures;
       } else if (t.code != CURLE_OK && !t.handler_stopped) {
-        if (!transient_curl(t.code)) return fail(ErrorKind::kUnavailable, what + ": " + curl_easy_strerror(t.code));
+        if (!transient_curl(t.code))
+          return fail(ErrorKind::kUnavailable, what + ": " + curl_easy_strerror(t.code));
         if (events == 0) ++failures;  // a stream that delivered something was healthy
       } else if (events > 0) {
         failures = 0;
       }
       if (failures >= d.options.max_attempts) {
-        return fail(ErrorKind::kUnavailable, what + ": watch kept failing (" + std::to_string(failures) + " times)");
+        return fail(ErrorKind::kUnavailable,
+                    what + ": watch kept failing (" + std::to_string(failures) + " times)");
       }
       if (failures > 0 && !d.clock.sleep_for(d.backoff(failures, raw.retry_after), stop)) {
         return fail(ErrorKind::kCanceled, what + ": canceled");
@@ -446,8 +478,9 @@ Result<json> KubeClient::wait_pod(const std::string& ns, const std::string& name
   }
 }
 
-Result<int> KubeClient::exec(const std::string& ns, const std::string& name, const std::string& container,
-                             const std::vector<std::string>& command, std::string_view stdin_data,
+Result<int> KubeClient::exec(const std::string& ns, const std::string& name,
+                             const std::string& container, const std::vector<std::string>& command,
+                             std::string_view stdin_data,
                              const std::function<void(int channel, std::string_view)>& output,
                              std::stop_token stop) {
   Impl& d = *impl_;
@@ -457,7 +490,8 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name, con
   bool with_stdin = !stdin_data.empty();
   target += std::string("stdin=") + (with_stdin ? "true" : "false") + "&stdout=true&stderr=true";
   for (int attempt = 1;; ++attempt) {
-    Result<int> r = websocket_exec(d.config, d.tokens.token(), target, with_stdin, stdin_data, output, stop);
+    Result<int> r =
+        websocket_exec(d.config, d.tokens.token(), target, with_stdin, stdin_data, output, stop);
     if (r || r.error().kind != ErrorKind::kUnavailable) return r;
     // Nothing ran. A missing pod or container will not get better: say so instead of retrying.
     Result<json> pod = get(ns, "pods", name);
@@ -466,11 +500,12 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name, con
       bool known = false;
       for (const char* list : {"containers", "initContainers"}) {
         if (!(*pod)["spec"].contains(list)) continue;
-        for (const json& c : (*pod)["spec"][list]) known = known || c.value("name", "") == container;
+        for (const json& c : (*pod)["spec"][list])
+          known = known || c.value("name", "") == container;
       }
       if (!known) {
-        return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": container \"" + container +
-                                                  "\" is not in the pod");
+        return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": container \"" +
+                                                  container + "\" is not in the pod");
       }
     }
     if (attempt >= d.options.max_attempts) return r;
@@ -484,12 +519,14 @@ Result<> KubeClient::attach_stdin(const std::string& ns, const std::string& name
                                   const std::string& container, std::string_view stdin_data,
                                   std::stop_token stop) {
   Impl& d = *impl_;
-  std::string target = object_path(ns, "pods", name) + "/attach?container=" + url_escape(container) +
+  std::string target = object_path(ns, "pods", name) +
+                       "/attach?container=" + url_escape(container) +
                        "&stdin=true&stdout=false&stderr=false";
   auto ignore = [](int, std::string_view) {};
   for (int attempt = 1;; ++attempt) {
-    Result<int> r = websocket_exec(d.config, d.tokens.token(), target, true, stdin_data, ignore, stop,
-                                   /*detach_after_stdin=*/true);
+    Result<int> r =
+        websocket_exec(d.config, d.tokens.token(), target, true, stdin_data, ignore, stop,
+                       /*detach_after_stdin=*/true);
     if (r) return {};
     if (r.error().kind != ErrorKind::kUnavailable) return fail(r.error());
     Result<json> pod = get(ns, "pods", name);

@@ -22,8 +22,9 @@ namespace glr::kube {
 // wait_pod: GET, then a watch from that resourceVersion on metadata.name; a dropped stream or a
 // server-side watch timeout reconnects from the last resourceVersion seen, 410 Gone relists.
 //
-// exec: stdin is sent whole before output is read, then closed with the v5 close frame; a
-// server that only speaks v4 cannot close stdin, so exec with stdin fails there (kInternal).
+// exec: output is read whenever it arrives while stdin is written, then stdin is closed with
+// the v5 close frame; a server that only speaks v4 cannot close stdin, so exec with stdin fails
+// there (kInternal).
 class KubeClient final : public KubeApi {
  public:
   struct Options {
@@ -56,8 +57,11 @@ class KubeClient final : public KubeApi {
                    const std::vector<std::string>& command, std::string_view stdin_data,
                    const std::function<void(int channel, std::string_view)>& output,
                    std::stop_token stop) override;
-  Result<> attach_stdin(const std::string& ns, const std::string& name, const std::string& container,
-                        std::string_view stdin_data, std::stop_token stop) override;
+  Result<> attach_stdin(const std::string& ns, const std::string& name,
+                        const std::string& container, std::string_view stdin_data,
+                        std::stop_token stop) override;
+  Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
+                                const nlohmann::json& object) override;
 
   struct Impl;
 

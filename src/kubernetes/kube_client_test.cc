@@ -2,10 +2,10 @@
 // faults, pod watches that survive dropped streams and 410s, and exec over the WebSocket.
 #include "kubernetes/kube_client.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/fake_clock.h"
 #include "support/fake_kube/fake_kube.h"
@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 class KubeClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<FakeKube>(FakeKube::Options{.state_dir = dir_.path(), .token = "s3cret"});
+    fake_ =
+        std::make_unique<FakeKube>(FakeKube::Options{.state_dir = dir_.path(), .token = "s3cret"});
     ASSERT_NE(fake_->port(), 0);
     Result<KubeConfig> config = load_kubeconfig(fake_->kubeconfig_file());
     ASSERT_TRUE(config) << config.error().message;
@@ -29,10 +30,12 @@ class KubeClientTest : public ::testing::Test {
   }
 
   json pod(const std::string& name, const std::string& script) {
-    return json{{"metadata", {{"name", name}, {"labels", {{"app", "t"}}}}},
-                {"spec",
-                 {{"restartPolicy", "Never"},
-                  {"containers", {{{"name", "build"}, {"image", "alpine"}, {"command", {"sh", "-c", script}}}}}}}};
+    return json{
+        {"metadata", {{"name", name}, {"labels", {{"app", "t"}}}}},
+        {"spec",
+         {{"restartPolicy", "Never"},
+          {"containers",
+           {{{"name", "build"}, {"image", "alpine"}, {"command", {"sh", "-c", script}}}}}}}};
   }
 
   static bool phase_is(const json& p, const std::string& phase) {
@@ -74,6 +77,35 @@ TEST_F(KubeClientTest, CreateGetListRemove) {
   EXPECT_TRUE(client_->remove("default", "secrets", name, std::nullopt)) << "404 is success";
 }
 
+TEST_F(KubeClientTest, UpdateSetsAnOwnerAndTheOwnersDeletionCollectsIt) {
+  Result<json> owner = client_->create("default", "pods", pod("owner", "sleep 60"));
+  ASSERT_TRUE(owner) << owner.error().message;
+  Result<json> secret =
+      client_->create("default", "secrets", json{{"metadata", {{"name", "owned"}}}});
+  ASSERT_TRUE(secret) << secret.error().message;
+  json stale = *secret;
+  json changed = *secret;
+  changed["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"},
+                                             {"kind", "Pod"},
+                                             {"name", "owner"},
+                                             {"uid", (*owner)["metadata"]["uid"]}}};
+  Result<json> updated = client_->update("default", "secrets", changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_NE((*updated)["metadata"]["resourceVersion"], (*secret)["metadata"]["resourceVersion"]);
+  Result<json> conflict = client_->update("default", "secrets", stale);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().kind, ErrorKind::kConflict);
+
+  ASSERT_TRUE(client_->remove("default", "pods", "owner", 0));
+  Result<json> gone =
+      client_->wait_pod("default", "owner", [](const json&) { return false; }, 10s, {});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind, ErrorKind::kNotFound);
+  Result<json> collected = client_->get("default", "secrets", "owned");
+  ASSERT_FALSE(collected);
+  EXPECT_EQ(collected.error().kind, ErrorKind::kNotFound);
+}
+
 TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
   json cm = {{"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}};
   ASSERT_TRUE(client_->create("default", "configmaps", cm));
@@ -82,7 +114,8 @@ TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
   EXPECT_EQ(again.error().kind, ErrorKind::kConflict);
   EXPECT_NE(again.error().message.find("AlreadyExists"), std::string::npos);
 
-  Result<json> bad = client_->create("default", "pods", json{{"metadata", {{"name", "p"}}}, {"spec", json::object()}});
+  Result<json> bad = client_->create("default", "pods",
+                                     json{{"metadata", {{"name", "p"}}}, {"spec", json::object()}});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidInput);
   EXPECT_NE(bad.error().message.find("spec.containers"), std::string::npos);
@@ -108,9 +141,13 @@ TEST_F(KubeClientTest, RetriesTransientAnswersThenGivesUp) {
   json cm = {{"metadata", {{"name", "r"}}}};
   ASSERT_TRUE(client_->create("default", "configmaps", cm));
   fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 2, .status = 500});
-  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 429,
+  fake_->inject({.method = "GET",
+                 .path_contains = "/configmaps/r",
+                 .count = 1,
+                 .status = 429,
                  .retry_after_seconds = 3});
-  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 0});  // reset
+  fake_->inject(
+      {.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 0});  // reset
   Result<json> got = client_->get("default", "configmaps", "r");
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(fake_->request_count("GET /api/v1/namespaces/default/configmaps/r"), 5);
@@ -125,10 +162,14 @@ TEST_F(KubeClientTest, RetriesTransientAnswersThenGivesUp) {
   Result<json> down = client_->get("default", "configmaps", "r");
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
-  EXPECT_NE(down.error().message.find("after 5 attempts"), std::string::npos) << down.error().message;
+  EXPECT_NE(down.error().message.find("after 5 attempts"), std::string::npos)
+      << down.error().message;
 
   fake_->clear_faults();
-  fake_->inject({.method = "POST", .path_contains = "/configmaps", .count = 1, .status = 500,
+  fake_->inject({.method = "POST",
+                 .path_contains = "/configmaps",
+                 .count = 1,
+                 .status = 500,
                  .message = "etcdserver: request timed out"});
   EXPECT_TRUE(client_->create("default", "configmaps", json{{"metadata", {{"name", "r2"}}}}));
 }
@@ -141,7 +182,8 @@ TEST_F(KubeClientTest, WaitPodFollowsThePodToCompletion) {
   ASSERT_TRUE(running) << running.error().message;
   EXPECT_TRUE((*running)["status"]["containerStatuses"][0]["ready"].get<bool>());
   Result<json> done = client_->wait_pod(
-      "default", "p1", [](const json& p) { return phase_is(p, "Failed") || phase_is(p, "Succeeded"); }, 10s, {});
+      "default", "p1",
+      [](const json& p) { return phase_is(p, "Failed") || phase_is(p, "Succeeded"); }, 10s, {});
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ((*done)["status"]["phase"], "Failed");
   EXPECT_EQ((*done)["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 7);
@@ -152,16 +194,20 @@ TEST_F(KubeClientTest, WaitPodSurvivesDroppedWatchesAnd410) {
   fake_->drop_watches_after(0, 2);  // the first two watches die before any event
   ASSERT_TRUE(client_->create("default", "pods", pod("p2", "exit 0")));
   std::atomic<bool> compacted{false};
-  Result<json> done = client_->wait_pod(
-      "default", "p2",
-      [&](const json& p) {
-        // The first look (GET) compacts the history: the watch from its resourceVersion gets 410.
-        if (!compacted.exchange(true)) fake_->compact();
-        return phase_is(p, "Succeeded");
-      },
-      10s, {});
+  Result<json> done = client_->wait_pod("default", "p2",
+                                        [&](const json& p) {
+                                          // The first look (GET) compacts the history: the watch
+                                          // from its resourceVersion gets 410.
+                                          if (!compacted.exchange(true)) fake_->compact();
+                                          return phase_is(p, "Succeeded");
+                                        },
+                                        10s, {});
   ASSERT_TRUE(done) << done.error().message;
-  EXPECT_GE(fake_->request_count("GET /api/v1/namespaces/default/pods/p2"), 2) << "relisted after 410";
+  EXPECT_GE(fake_->request_count("GET /api/v1/namespaces/default/pods/p2"), 2)
+      << "relisted after 410";
+  int gets = fake_->request_count("GET /api/v1/namespaces/default/pods/p2");
+  int watches = fake_->request_count("GET /api/v1/namespaces/default/pods") - gets;
+  EXPECT_GE(watches, 4) << "two dropped, one answered 410, one that saw the pod finish";
 }
 
 TEST_F(KubeClientTest, WaitPodEndsOnDeleteTimeoutAndStop) {
@@ -176,7 +222,8 @@ TEST_F(KubeClientTest, WaitPodEndsOnDeleteTimeoutAndStop) {
     stop.request_stop();
   });
   auto start = std::chrono::steady_clock::now();
-  Result<json> c = client_->wait_pod("default", "p3", [](const json&) { return false; }, 30s, stop.get_token());
+  Result<json> c = client_->wait_pod(
+      "default", "p3", [](const json&) { return false; }, 30s, stop.get_token());
   stopper.join();
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().kind, ErrorKind::kCanceled);
@@ -194,11 +241,14 @@ TEST_F(KubeClientTest, WaitPodEndsOnDeleteTimeoutAndStop) {
 
 TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
   ASSERT_TRUE(client_->create("default", "pods", pod("p4", "sleep 60")));
-  ASSERT_TRUE(client_->wait_pod("default", "p4", [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
+  ASSERT_TRUE(client_->wait_pod("default", "p4",
+                                [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
   std::string out, err;
-  auto collect = [&](int channel, std::string_view data) { (channel == 1 ? out : err).append(data); };
-  Result<int> code = client_->exec("default", "p4", "build", {"sh", "-c", "echo out; echo err >&2; exit 3"}, "",
-                                   collect, {});
+  auto collect = [&](int channel, std::string_view data) {
+    (channel == 1 ? out : err).append(data);
+  };
+  Result<int> code = client_->exec("default", "p4", "build",
+                                   {"sh", "-c", "echo out; echo err >&2; exit 3"}, "", collect, {});
   ASSERT_TRUE(code) << code.error().message;
   EXPECT_EQ(*code, 3);
   EXPECT_EQ(out, "out\n");
@@ -212,6 +262,17 @@ TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
   EXPECT_EQ(*code, 0);
   EXPECT_EQ(out.substr(out.find_first_not_of(' ')), "200000\n");
 
+  // Much output before stdin is read, and a process that never reads its stdin.
+  out.clear();
+  std::string big(1 << 20, 'y');
+  code = client_->exec("default", "p4", "build", {"sh", "-c", "head -c 1048576 /dev/zero; wc -c"},
+                       big, collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(out.size(), 1048576u + std::string("1048576\n").size());
+  code = client_->exec("default", "p4", "build", {"sh", "-c", "exit 5"}, big, collect, {});
+  ASSERT_TRUE(code) << code.error().message;
+  EXPECT_EQ(*code, 5);
+
   Result<int> missing = client_->exec("default", "nope", "build", {"true"}, "", collect, {});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
@@ -222,7 +283,8 @@ TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
 
 TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
   ASSERT_TRUE(client_->create("default", "pods", pod("p5", "sleep 60")));
-  ASSERT_TRUE(client_->wait_pod("default", "p5", [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
+  ASSERT_TRUE(client_->wait_pod("default", "p5",
+                                [](const json& p) { return phase_is(p, "Running"); }, 10s, {}));
   fake_->inject({.method = "GET", .path_contains = "/exec", .count = 2, .status = 500});
   std::string out;
   Result<int> code = client_->exec("default", "p5", "build", {"echo", "again"}, "",
@@ -236,8 +298,9 @@ TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
     stop.request_stop();
   });
   auto start = std::chrono::steady_clock::now();
-  Result<int> c = client_->exec("default", "p5", "build", {"sleep", "30"}, "", [](int, std::string_view) {},
-                                stop.get_token());
+  Result<int> c = client_->exec(
+      "default", "p5", "build", {"sleep", "30"}, "", [](int, std::string_view) {},
+      stop.get_token());
   stopper.join();
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().kind, ErrorKind::kCanceled);
@@ -249,10 +312,15 @@ TEST_F(KubeClientTest, AttachWritesToTheContainersStdin) {
             {"spec",
              {{"restartPolicy", "Never"},
               {"containers",
-               {{{"name", "build"}, {"image", "alpine"}, {"stdin", true},
-                 {"command", {"sh", "-c", "while read l; do echo \"got $l\"; [ \"$l\" = stop ] && exit 4; done"}}}}}}}};
+               {{{"name", "build"},
+                 {"image", "alpine"},
+                 {"stdin", true},
+                 {"command",
+                  {"sh", "-c",
+                   "while read l; do echo \"got $l\"; [ \"$l\" = stop ] && exit 4; done"}}}}}}}};
   ASSERT_TRUE(client_->create("default", "pods", p));
-  ASSERT_TRUE(client_->wait_pod("default", "p6", [](const json& x) { return phase_is(x, "Running"); }, 10s, {}));
+  ASSERT_TRUE(client_->wait_pod("default", "p6",
+                                [](const json& x) { return phase_is(x, "Running"); }, 10s, {}));
   Result<> first = client_->attach_stdin("default", "p6", "build", "one\n", {});
   ASSERT_TRUE(first) << first.error().message;
   Result<> second = client_->attach_stdin("default", "p6", "build", "stop\n", {});

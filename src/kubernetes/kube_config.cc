@@ -1,12 +1,12 @@
 // Kubeconfig (YAML through yaml-cpp), in-cluster and explicit configuration loading.
 #include "kubernetes/kube_config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-
-#include <yaml-cpp/yaml.h>
 
 #include "util/strings.h"
 
@@ -27,12 +27,18 @@ std::string base64_decode(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else continue;  // padding and whitespace
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else
+      continue;  // padding and whitespace
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -102,10 +108,12 @@ Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::strin
   if (!root.IsMap()) return fail(ErrorKind::kInvalidInput, file + ": not a kubeconfig mapping");
   try {
     std::string ctx_name = context.empty() ? scalar(root, "current-context") : std::string(context);
-    if (ctx_name.empty()) return fail(ErrorKind::kInvalidInput, file + ": current-context is not set");
+    if (ctx_name.empty())
+      return fail(ErrorKind::kInvalidInput, file + ": current-context is not set");
     YAML::Node ctx = find_named(root["contexts"], ctx_name);
     if (!ctx) {
-      return fail(ErrorKind::kInvalidInput, file + ": context \"" + ctx_name + "\" not found in contexts");
+      return fail(ErrorKind::kInvalidInput,
+                  file + ": context \"" + ctx_name + "\" not found in contexts");
     }
     YAML::Node c = ctx["context"];
     std::string cluster_name = scalar(c, "cluster");
@@ -115,8 +123,9 @@ Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::strin
     config.namespace_name = scalar(c, "namespace");
     YAML::Node cluster = find_named(root["clusters"], cluster_name)["cluster"];
     if (!cluster) {
-      return fail(ErrorKind::kInvalidInput, file + ": contexts[" + ctx_name + "].context.cluster \"" +
-                                                cluster_name + "\" not found in clusters");
+      return fail(ErrorKind::kInvalidInput, file + ": contexts[" + ctx_name +
+                                                "].context.cluster \"" + cluster_name +
+                                                "\" not found in clusters");
     }
     std::string where = file + ": clusters[" + cluster_name + "].cluster";
     config.server = strip_slash(scalar(cluster, "server"));
@@ -129,8 +138,9 @@ Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::strin
     if (!user_name.empty()) {
       YAML::Node user = find_named(root["users"], user_name)["user"];
       if (!user) {
-        return fail(ErrorKind::kInvalidInput, file + ": contexts[" + ctx_name + "].context.user \"" +
-                                                  user_name + "\" not found in users");
+        return fail(ErrorKind::kInvalidInput, file + ": contexts[" + ctx_name +
+                                                  "].context.user \"" + user_name +
+                                                  "\" not found in users");
       }
       std::string uwhere = file + ": users[" + user_name + "].user";
       config.token = scalar(user, "token");
@@ -150,7 +160,8 @@ Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::strin
       config.client_cert_pem = *cert;
       config.client_key_pem = *key;
       if (user["exec"] || user["auth-provider"]) {
-        return fail(ErrorKind::kInvalidInput, uwhere + ": exec and auth-provider credentials are not supported");
+        return fail(ErrorKind::kInvalidInput,
+                    uwhere + ": exec and auth-provider credentials are not supported");
       }
     }
     return config;
@@ -162,8 +173,9 @@ Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::strin
 Result<KubeConfig> load_in_cluster(std::string_view host, std::string_view port,
                                    const std::filesystem::path& dir) {
   if (host.empty() || port.empty()) {
-    return fail(ErrorKind::kNotFound,
-                "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+    return fail(
+        ErrorKind::kNotFound,
+        "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
   }
   std::error_code ec;
   std::filesystem::path token = dir / "token";
@@ -208,7 +220,8 @@ Result<KubeConfig> load_explicit(std::string host, const std::filesystem::path& 
     config.ca_pem = *ca;
   }
   if (cert_file.empty() != key_file.empty()) {
-    return fail(ErrorKind::kInvalidInput, "[runners.kubernetes]: cert_file and key_file must be given together");
+    return fail(ErrorKind::kInvalidInput,
+                "[runners.kubernetes]: cert_file and key_file must be given together");
   }
   if (!cert_file.empty()) {
     Result<std::string> cert = read_file(cert_file, "[runners.kubernetes] cert_file");
@@ -221,7 +234,8 @@ Result<KubeConfig> load_explicit(std::string host, const std::filesystem::path& 
   return config;
 }
 
-TokenSource::TokenSource(const KubeConfig& config) : file_(config.token_file), token_(config.token) {}
+TokenSource::TokenSource(const KubeConfig& config)
+    : file_(config.token_file), token_(config.token) {}
 
 std::string TokenSource::token() {
   std::lock_guard lock(mu_);

@@ -15,8 +15,8 @@ struct KubeConfig {
   std::string server{};  // "https://host:port", no trailing slash
   std::string ca_pem{};  // trusted CA certificates; empty: the system trust store
   bool insecure_skip_tls_verify = false;
-  std::string token{};                  // static bearer token (never logged)
-  std::filesystem::path token_file{};   // re-read whenever it changes; wins over `token`
+  std::string token{};                 // static bearer token (never logged)
+  std::filesystem::path token_file{};  // re-read whenever it changes; wins over `token`
   std::string client_cert_pem{};
   std::string client_key_pem{};
   std::string namespace_name{};  // the context's or service account's namespace; may be empty
@@ -28,7 +28,8 @@ struct KubeConfig {
 // certificate-authority[-data], insecure-skip-tls-verify) and user (token, tokenFile,
 // client-certificate[-data], client-key[-data]). Relative paths are relative to the file.
 // Errors are kInvalidInput naming the file and field (kNotFound if the file is missing).
-Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path, std::string_view context = "");
+Result<KubeConfig> load_kubeconfig(const std::filesystem::path& path,
+                                   std::string_view context = "");
 
 // $KUBECONFIG (first entry) or else $HOME/.kube/config; empty if neither is set.
 std::filesystem::path default_kubeconfig_path();

@@ -1,10 +1,10 @@
 // Kubeconfig, in-cluster and explicit configuration loading; token rotation.
 #include "kubernetes/kube_config.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/temp_dir.h"
 
@@ -100,7 +100,8 @@ users: [{name: u, user: {client-certificate: missing.crt, client-key: missing.ke
 )");
   c = load_kubeconfig(p);
   ASSERT_FALSE(c);
-  EXPECT_NE(c.error().message.find("users[u].user.client-certificate: cannot read"), std::string::npos)
+  EXPECT_NE(c.error().message.find("users[u].user.client-certificate: cannot read"),
+            std::string::npos)
       << c.error().message;
 
   write(p, "current-context: [unclosed\n");

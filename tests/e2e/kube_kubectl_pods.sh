@@ -61,6 +61,22 @@ expect_not_contains "$WORK/out" "pod/web"
 run_expect 1 kubectl create -f "$WORK/pod.yaml"
 expect_contains "$WORK/err" "AlreadyExists"
 
+# apply again changes a stored object (client-side apply patches it; server-side apply too).
+cat >"$WORK/cm.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, labels: {v: "1"}}
+data: {a: "1"}
+YAML
+run_expect 0 kubectl apply -f "$WORK/cm.yaml"
+sed -i 's/v: "1"/v: "2"/; s/a: "1"/a: "2", b: "3"/' "$WORK/cm.yaml"
+run_expect 0 kubectl apply -f "$WORK/cm.yaml"
+expect_contains "$WORK/out" "configmap/cfg configured"
+sed -i 's/v: "2"/v: "3"/' "$WORK/cm.yaml"
+run_expect 0 kubectl apply --server-side -f "$WORK/cm.yaml"
+run_expect 0 kubectl get cm cfg -o jsonpath='{.metadata.labels.v} {.data.b}'
+expect_contains "$WORK/out" "3 3"
+
 run_expect 0 kubectl delete pod web --grace-period=5
 expect_contains "$WORK/out" 'pod "web" deleted'
 run_expect 1 kubectl get pod web

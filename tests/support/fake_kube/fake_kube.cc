@@ -6,6 +6,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,28 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
-#include <ctime>
-#include <deque>
-#include <fstream>
-#include <list>
-#include <map>
-#include <mutex>
-#include <random>
-#include <set>
-#include <sstream>
-#include <thread>
-#include <tuple>
-#include <vector>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ssl.hpp>
@@ -48,7 +33,20 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <list>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "util/strings.h"
 #include "util/unique_fd.h"
@@ -75,9 +73,12 @@ constexpr std::size_t kMaxEvents = 20000;
 
 const std::map<std::string, std::string>& kinds() {
   static const std::map<std::string, std::string> kKinds = {
-      {"pods", "Pod"},         {"secrets", "Secret"},
-      {"services", "Service"}, {"configmaps", "ConfigMap"},
-      {"serviceaccounts", "ServiceAccount"}, {"namespaces", "Namespace"},
+      {"pods", "Pod"},
+      {"secrets", "Secret"},
+      {"services", "Service"},
+      {"configmaps", "ConfigMap"},
+      {"serviceaccounts", "ServiceAccount"},
+      {"namespaces", "Namespace"},
       {"events", "Event"},
   };
   return kKinds;
@@ -95,7 +96,8 @@ std::string percent_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
@@ -153,9 +155,13 @@ std::string sv(beast::string_view s) { return std::string(s.data(), s.size()); }
 
 json status_body(int code, const std::string& reason, const std::string& message,
                  json details = nullptr) {
-  json s = {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object()},
-            {"status", code < 300 ? "Success" : "Failure"}, {"message", message},
-            {"reason", reason},   {"code", code}};
+  json s = {{"kind", "Status"},
+            {"apiVersion", "v1"},
+            {"metadata", json::object()},
+            {"status", code < 300 ? "Success" : "Failure"},
+            {"message", message},
+            {"reason", reason},
+            {"code", code}};
   if (!details.is_null()) s["details"] = std::move(details);
   return s;
 }
@@ -186,7 +192,8 @@ Response invalid(const std::string& kind, const std::string& name, const std::st
       422, "Invalid", msg,
       json{{"name", name},
            {"kind", kind},
-           {"causes", json::array({{{"reason", cause_reason}, {"message", detail}, {"field", field}}})}});
+           {"causes",
+            json::array({{{"reason", cause_reason}, {"message", detail}, {"field", field}}})}});
 }
 
 bool valid_dns_subdomain(const std::string& name) {
@@ -308,16 +315,18 @@ bool fields_match(const json& object, std::string_view selector) {
     }
     std::string actual;
     try {
-      if (key == "metadata.name") actual = object.at("metadata").value("name", "");
-      else if (key == "metadata.namespace") actual = object.at("metadata").value("namespace", "");
-      else if (key == "status.phase") actual = object.at("status").value("phase", "");
+      if (key == "metadata.name")
+        actual = object.at("metadata").value("name", "");
+      else if (key == "metadata.namespace")
+        actual = object.at("metadata").value("namespace", "");
+      else if (key == "status.phase")
+        actual = object.at("status").value("phase", "");
     } catch (const json::exception&) {
     }
     if ((actual == value) == negate) return false;
   }
   return true;
 }
-
 
 // ---- server-side printing (kubectl asks for meta.k8s.io Table) ------------------------------
 
@@ -335,14 +344,17 @@ std::string age_of(const json& object) {
 
 json table_columns(const std::string& resource) {
   auto col = [](const char* name, const char* type, const char* format) {
-    return json{{"name", name}, {"type", type}, {"format", format}, {"description", ""}, {"priority", 0}};
+    return json{
+        {"name", name}, {"type", type}, {"format", format}, {"description", ""}, {"priority", 0}};
   };
   if (resource == "pods") {
-    return json::array({col("Name", "string", "name"), col("Ready", "string", ""), col("Status", "string", ""),
-                        col("Restarts", "string", ""), col("Age", "string", "")});
+    return json::array({col("Name", "string", "name"), col("Ready", "string", ""),
+                        col("Status", "string", ""), col("Restarts", "string", ""),
+                        col("Age", "string", "")});
   }
   if (resource == "namespaces") {
-    return json::array({col("Name", "string", "name"), col("Status", "string", ""), col("Age", "string", "")});
+    return json::array(
+        {col("Name", "string", "name"), col("Status", "string", ""), col("Age", "string", "")});
   }
   return json::array({col("Name", "string", "name"), col("Age", "string", "")});
 }
@@ -351,7 +363,8 @@ json table_row(const std::string& resource, const json& object) {
   json cells = json::array({object["metadata"].value("name", "")});
   if (resource == "pods") {
     int ready = 0, total = 0;
-    std::string status = object.contains("status") ? object["status"].value("phase", "Pending") : "Pending";
+    std::string status =
+        object.contains("status") ? object["status"].value("phase", "Pending") : "Pending";
     if (object.contains("status") && object["status"].contains("containerStatuses")) {
       for (const json& c : object["status"]["containerStatuses"]) {
         ++total;
@@ -368,15 +381,19 @@ json table_row(const std::string& resource, const json& object) {
     cells.push_back(status);
     cells.push_back("0");
   } else if (resource == "namespaces") {
-    cells.push_back(object.contains("status") ? object["status"].value("phase", "Active") : "Active");
+    cells.push_back(object.contains("status") ? object["status"].value("phase", "Active")
+                                              : "Active");
   }
   cells.push_back(age_of(object));
   json meta = object["metadata"];
-  return json{{"cells", cells},
-              {"object", {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", meta}}}};
+  return json{
+      {"cells", cells},
+      {"object",
+       {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", meta}}}};
 }
 
-json make_table(const std::string& resource, const std::vector<json>& objects, const std::string& rv) {
+json make_table(const std::string& resource, const std::vector<json>& objects,
+                const std::string& rv) {
   json rows = json::array();
   for (const json& o : objects) rows.push_back(table_row(resource, o));
   return json{{"kind", "Table"},
@@ -410,7 +427,8 @@ std::optional<CertPair> make_certificate() {
   if (!key) return std::nullopt;
   X509* cert = X509_new();
   X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), static_cast<long>(std::random_device{}() & 0x7fffffff));
+  ASN1_INTEGER_set(X509_get_serialNumber(cert),
+                   static_cast<long>(std::random_device{}() & 0x7fffffff));
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 24 * 3600);
   X509_set_pubkey(cert, key);
@@ -484,12 +502,18 @@ std::string base64_decode(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else continue;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      continue;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -555,7 +579,8 @@ std::optional<Spawned> spawn_process(const std::vector<std::string>& argv,
   sigdelset(&defaults, SIGSTOP);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
   std::vector<char*> c_argv, c_env;
   for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
   c_argv.push_back(nullptr);
@@ -610,8 +635,7 @@ std::string rewrite(std::string_view text, const Rewrites& rewrites) {
     if (text[i] == '/' && (i == 0 || !path_char(text[i - 1]))) {
       for (const auto& [from, to] : rewrites) {
         if (text.substr(i, from.size()) == from &&
-            (i + from.size() == text.size() || !path_char(text[i + from.size()]) ||
-             from == "/")) {
+            (i + from.size() == text.size() || !path_char(text[i + from.size()]) || from == "/")) {
           out += to;
           i += from.size();
           replaced = true;
@@ -659,6 +683,10 @@ struct PodRt {
   bool terminating = false;
   Clock::time_point kill_at{};
   std::chrono::milliseconds start_delay{0};
+  // spec.activeDeadlineSeconds counted from the start; past it the containers are killed and
+  // the pod fails with reason DeadlineExceeded.
+  std::optional<Clock::time_point> active_deadline{};
+  bool deadline_exceeded = false;
 };
 
 struct FaultState {
@@ -689,6 +717,7 @@ struct FakeKube::Impl {
   int drop_after_events = 0;
   int drop_connections = 0;
   std::chrono::milliseconds start_delay{0};
+  std::set<std::string> bad_images;
   std::vector<std::string> request_log;
   std::map<std::string, std::shared_ptr<PodRt>> pods;  // uid -> runtime
   std::mt19937_64 rng{std::random_device{}()};
@@ -718,9 +747,7 @@ struct FakeKube::Impl {
     ssl_ctx.use_certificate_chain(asio::buffer(cert_pem), ec);
     if (!ec) ssl_ctx.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
     if (ec) return false;
-    {
-      std::ofstream(options.state_dir / "ca.crt") << cert_pem;
-    }
+    { std::ofstream(options.state_dir / "ca.crt") << cert_pem; }
     listen_fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     wake_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!listen_fd.valid() || !wake_fd.valid()) return false;
@@ -743,8 +770,8 @@ struct FakeKube::Impl {
 
   void write_kubeconfig() {
     std::ofstream out(options.state_dir / "kubeconfig");
-    out << "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: " << url()
-        << "\n    certificate-authority: " << (options.state_dir / "ca.crt").string()
+    out << "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: "
+        << url() << "\n    certificate-authority: " << (options.state_dir / "ca.crt").string()
         << "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n"
            "    namespace: default\ncurrent-context: fake\nusers:\n- name: fake\n  user:\n";
     if (!options.token.empty()) {
@@ -795,7 +822,8 @@ struct FakeKube::Impl {
   void accept_loop() {
     block_sigpipe_in_this_thread();
     for (;;) {
-      std::array<pollfd, 2> fds{pollfd{listen_fd.get(), POLLIN, 0}, pollfd{wake_fd.get(), POLLIN, 0}};
+      std::array<pollfd, 2> fds{pollfd{listen_fd.get(), POLLIN, 0},
+                                pollfd{wake_fd.get(), POLLIN, 0}};
       if (::poll(fds.data(), fds.size(), -1) < 0) {
         if (errno == EINTR) continue;
         return;
@@ -863,8 +891,10 @@ struct FakeKube::Impl {
     char buf[40];
     uint64_t a = pick(rng), b = pick(rng);
     std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-a%03llx-%012llx",
-                  static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
-                  static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(b >> 52),
+                  static_cast<unsigned long long>(a >> 32),
+                  static_cast<unsigned long long>((a >> 16) & 0xffff),
+                  static_cast<unsigned long long>(a & 0xfff),
+                  static_cast<unsigned long long>(b >> 52),
                   static_cast<unsigned long long>(b & 0xffffffffffffULL));
     return buf;
   }
@@ -987,7 +1017,10 @@ struct FakeKube::Impl {
     json list = json::array();
     auto add = [&](const std::string& name, bool namespaced, const std::string& kind,
                    std::vector<std::string> verbs, std::vector<std::string> short_names) {
-      json r = {{"name", name}, {"singularName", ""}, {"namespaced", namespaced}, {"kind", kind},
+      json r = {{"name", name},
+                {"singularName", ""},
+                {"namespaced", namespaced},
+                {"kind", kind},
                 {"verbs", verbs}};
       if (!short_names.empty()) r["shortNames"] = short_names;
       list.push_back(r);
@@ -1015,15 +1048,21 @@ struct FakeKube::Impl {
       // kubectl looks for the fieldValidation parameter here; finding it, it leaves validation
       // to the server (which accepts any fields).
       json gvk = {{"group", ""}, {"kind", kind}, {"version", "v1"}};
-      json params = json::array({{{"name", "fieldValidation"}, {"in", "query"}, {"schema", {{"type", "string"}}}}});
-      json op = {{"x-kubernetes-group-version-kind", gvk}, {"parameters", params}, {"responses", json::object()}};
-      std::string collection = resource == "namespaces" ? "/api/v1/namespaces" : "/api/v1/namespaces/{namespace}/" + resource;
+      json params = json::array(
+          {{{"name", "fieldValidation"}, {"in", "query"}, {"schema", {{"type", "string"}}}}});
+      json op = {{"x-kubernetes-group-version-kind", gvk},
+                 {"parameters", params},
+                 {"responses", json::object()}};
+      std::string collection = resource == "namespaces"
+                                   ? "/api/v1/namespaces"
+                                   : "/api/v1/namespaces/{namespace}/" + resource;
       paths[collection] = {{"post", op}};
       paths[collection + "/{name}"] = {{"patch", op}, {"put", op}};
       schemas["io.k8s.api.core.v1." + kind] = {
           {"type", "object"},
           {"x-kubernetes-preserve-unknown-fields", true},
-          {"x-kubernetes-group-version-kind", {{{"group", ""}, {"kind", kind}, {"version", "v1"}}}}};
+          {"x-kubernetes-group-version-kind",
+           {{{"group", ""}, {"kind", kind}, {"version", "v1"}}}}};
     }
     return json{{"openapi", "3.0.0"},
                 {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
@@ -1034,7 +1073,8 @@ struct FakeKube::Impl {
   bool route(SslStream& stream, Request& req, asio::io_context& io, const std::string& method,
              const std::string& path, const Query& query) {
     if (path == "/version") {
-      return write_response(stream, make_response(200, json{{"major", "1"}, {"minor", "32"},
+      return write_response(stream, make_response(200, json{{"major", "1"},
+                                                            {"minor", "32"},
                                                             {"gitVersion", "v1.32.0-fake"},
                                                             {"gitCommit", "fake"},
                                                             {"gitTreeState", "clean"},
@@ -1053,11 +1093,12 @@ struct FakeKube::Impl {
     }
     if (path == "/api") {
       return write_response(
-          stream, make_response(200, json{{"kind", "APIVersions"},
-                                          {"versions", {"v1"}},
-                                          {"serverAddressByClientCIDRs",
-                                           {{{"clientCIDR", "0.0.0.0/0"},
-                                             {"serverAddress", "127.0.0.1:" + std::to_string(port)}}}}}));
+          stream,
+          make_response(200, json{{"kind", "APIVersions"},
+                                  {"versions", {"v1"}},
+                                  {"serverAddressByClientCIDRs",
+                                   {{{"clientCIDR", "0.0.0.0/0"},
+                                     {"serverAddress", "127.0.0.1:" + std::to_string(port)}}}}}));
     }
     if (path == "/apis") {
       return write_response(stream, make_response(200, json{{"kind", "APIGroupList"},
@@ -1066,11 +1107,28 @@ struct FakeKube::Impl {
     }
     if (path == "/api/v1") return write_response(stream, make_response(200, api_resources()));
     if (path == "/openapi/v3") {
-      return write_response(stream, make_response(200, json{{"paths", {{"api/v1", {{"serverRelativeURL", "/openapi/v3/api/v1?hash=fake1"}}}}}}));
+      return write_response(
+          stream,
+          make_response(
+              200, json{{"paths",
+                         {{"api/v1", {{"serverRelativeURL", "/openapi/v3/api/v1?hash=fake1"}}}}}}));
     }
-    if (path == "/openapi/v3/api/v1") return write_response(stream, make_response(200, openapi_v1()));
+    if (path == "/openapi/v3/api/v1")
+      return write_response(stream, make_response(200, openapi_v1()));
     if (!starts_with(path, "/api/v1/")) {
-      return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+      return write_response(
+          stream,
+          status_response(404, "NotFound", "the server could not find the requested resource"));
+    }
+    // JSON only: protobuf (and CBOR) bodies get 415, on which client-go falls back to JSON.
+    std::string content_type = sv(req[http::field::content_type]);
+    if (!req.body().empty() && !content_type.empty() &&
+        content_type.find("json") == std::string::npos &&
+        content_type.find("apply-patch") == std::string::npos) {
+      return write_response(
+          stream, status_response(415, "UnsupportedMediaType",
+                                  "the body of the request was in an unknown format - accepted "
+                                  "media types include: application/json, application/yaml"));
     }
     std::vector<std::string> seg;
     for (const std::string& s : split(path.substr(8), '/')) {
@@ -1088,33 +1146,56 @@ struct FakeKube::Impl {
         resource = seg[2];
         if (seg.size() >= 4) name = seg[3];
         if (seg.size() >= 5) sub = seg[4];
-        if (seg.size() > 5) return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+        if (seg.size() > 5)
+          return write_response(
+              stream,
+              status_response(404, "NotFound", "the server could not find the requested resource"));
       }
     } else if (seg.size() == 1) {
       resource = seg[0];  // every namespace
     } else {
-      return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+      return write_response(
+          stream,
+          status_response(404, "NotFound", "the server could not find the requested resource"));
     }
     if (!kinds().count(resource)) {
-      return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+      return write_response(
+          stream,
+          status_response(404, "NotFound", "the server could not find the requested resource"));
     }
     if (!sub.empty()) {
-      if (resource != "pods") return write_response(stream, status_response(404, "NotFound", "the server could not find the requested resource"));
+      if (resource != "pods")
+        return write_response(
+            stream,
+            status_response(404, "NotFound", "the server could not find the requested resource"));
       if (sub == "log" && method == "GET") return pod_log(stream, ns, name, query);
-      if (sub == "exec" || sub == "attach") return pod_stream(stream, req, io, ns, name, query, sub == "attach");
-      if (sub == "status" && method == "GET") return write_response(stream, get_object(resource, ns, name));
-      return write_response(stream, status_response(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+      if (sub == "exec" || sub == "attach")
+        return pod_stream(stream, req, io, ns, name, query, sub == "attach");
+      if (sub == "status" && method == "GET")
+        return write_response(stream, get_object(resource, ns, name));
+      return write_response(
+          stream,
+          status_response(405, "MethodNotAllowed",
+                          "the server does not allow this method on the requested resource"));
     }
     if (name.empty()) {
-      if (method == "GET" && query_true(query, "watch")) return watch(stream, resource, ns, query, wants_table(req));
-      if (method == "GET") return write_response(stream, list_objects(resource, ns, query, wants_table(req)));
+      if (method == "GET" && query_true(query, "watch"))
+        return watch(stream, resource, ns, query, wants_table(req));
+      if (method == "GET")
+        return write_response(stream, list_objects(resource, ns, query, wants_table(req)));
       if (method == "POST") {
         if (ns.empty() && resource != "namespaces") {
-          return write_response(stream, status_response(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+          return write_response(
+              stream,
+              status_response(405, "MethodNotAllowed",
+                              "the server does not allow this method on the requested resource"));
         }
         return write_response(stream, create_object(resource, ns, req.body()));
       }
-      return write_response(stream, status_response(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+      return write_response(
+          stream,
+          status_response(405, "MethodNotAllowed",
+                          "the server does not allow this method on the requested resource"));
     }
     if (method == "GET" && query_true(query, "watch")) {
       Query q = query;
@@ -1128,12 +1209,27 @@ struct FakeKube::Impl {
       }
       return write_response(stream, std::move(res));
     }
-    if (method == "DELETE") return write_response(stream, delete_object(resource, ns, name, query, req.body()));
-    if (method == "PUT") return write_response(stream, update_object(resource, ns, name, req.body()));
+    if (method == "DELETE")
+      return write_response(stream, delete_object(resource, ns, name, query, req.body()));
+    if (method == "PUT")
+      return write_response(stream, update_object(resource, ns, name, req.body()));
     if (method == "PATCH") {
-      return write_response(stream, patch_object(resource, ns, name, sv(req[http::field::content_type]), req.body()));
+      // Server-side apply (kubectl sends the YAML as JSON): creates a missing object, else
+      // merges; field ownership is not tracked.
+      if (content_type.find("apply-patch") != std::string::npos) {
+        bool exists;
+        {
+          std::lock_guard lock(mu);
+          exists = objects.count(Key{resource, ns, name}) > 0;
+        }
+        if (!exists) return write_response(stream, create_object(resource, ns, req.body()));
+        return write_response(stream, patch_object(resource, ns, name, "merge-patch", req.body()));
+      }
+      return write_response(stream, patch_object(resource, ns, name, content_type, req.body()));
     }
-    return write_response(stream, status_response(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+    return write_response(
+        stream, status_response(405, "MethodNotAllowed",
+                                "the server does not allow this method on the requested resource"));
   }
 
   Response get_object(const std::string& resource, const std::string& ns, const std::string& name) {
@@ -1143,11 +1239,13 @@ struct FakeKube::Impl {
     return make_response(200, it->second);
   }
 
-  Response list_objects(const std::string& resource, const std::string& ns, const Query& query, bool table) {
+  Response list_objects(const std::string& resource, const std::string& ns, const Query& query,
+                        bool table) {
     std::optional<std::vector<Requirement>> selector =
         parse_label_selector(query_value(query, "labelSelector"));
     if (!selector) {
-      return status_response(400, "BadRequest", "unable to parse requirement: " + query_value(query, "labelSelector"));
+      return status_response(400, "BadRequest",
+                             "unable to parse requirement: " + query_value(query, "labelSelector"));
     }
     std::string fields = query_value(query, "fieldSelector");
     std::lock_guard lock(mu);
@@ -1158,33 +1256,44 @@ struct FakeKube::Impl {
       if (!labels_match(obj, *selector) || !fields_match(obj, fields)) continue;
       items.push_back(obj);
     }
-    if (table) return make_response(200, make_table(resource, items.get<std::vector<json>>(), std::to_string(rv)));
+    if (table)
+      return make_response(
+          200, make_table(resource, items.get<std::vector<json>>(), std::to_string(rv)));
     return make_response(200, json{{"kind", kinds().at(resource) + "List"},
                                    {"apiVersion", "v1"},
                                    {"metadata", {{"resourceVersion", std::to_string(rv)}}},
                                    {"items", items}});
   }
 
-  Response create_object(const std::string& resource, const std::string& ns, const std::string& body) {
+  Response create_object(const std::string& resource, const std::string& ns,
+                         const std::string& body) {
     json object;
     try {
       object = json::parse(body);
     } catch (const json::exception& e) {
-      return status_response(400, "BadRequest", std::string("the body of the request was in an unknown format: ") + e.what());
+      return status_response(
+          400, "BadRequest",
+          std::string("the body of the request was in an unknown format: ") + e.what());
     }
-    if (!object.is_object()) return status_response(400, "BadRequest", "the body of the request was in an unknown format");
+    if (!object.is_object())
+      return status_response(400, "BadRequest", "the body of the request was in an unknown format");
     const std::string& kind = kinds().at(resource);
     if (object.contains("kind") && object["kind"] != kind) {
-      return status_response(400, "BadRequest", "the API version in the data (" + object.value("apiVersion", "") +
-                                                    ") does not match the expected API version (v1)");
+      return status_response(400, "BadRequest",
+                             "the API version in the data (" + object.value("apiVersion", "") +
+                                 ") does not match the expected API version (v1)");
     }
-    if (!object.contains("metadata") || !object["metadata"].is_object()) object["metadata"] = json::object();
+    if (!object.contains("metadata") || !object["metadata"].is_object())
+      object["metadata"] = json::object();
     json& md = object["metadata"];
     if (!ns.empty() && md.contains("namespace") && md["namespace"] != ns) {
-      return status_response(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+      return status_response(
+          400, "BadRequest",
+          "the namespace of the provided object does not match the namespace sent on the request");
     }
     std::lock_guard lock(mu);
-    if (!ns.empty() && !objects.count(Key{"namespaces", "", ns})) return not_found("namespaces", ns);
+    if (!ns.empty() && !objects.count(Key{"namespaces", "", ns}))
+      return not_found("namespaces", ns);
     std::string name = md.value("name", "");
     if (name.empty() && md.contains("generateName") && md["generateName"].is_string() &&
         !md["generateName"].get<std::string>().empty()) {
@@ -1198,8 +1307,10 @@ struct FakeKube::Impl {
     }
     if (!valid_dns_subdomain(name)) {
       return invalid(kind, name, "metadata.name", "FieldValueInvalid",
-                     "Invalid value: \"" + name + "\": a lowercase RFC 1123 subdomain must consist of lower case "
-                     "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+                     "Invalid value: \"" + name +
+                         "\": a lowercase RFC 1123 subdomain must consist of lower case "
+                         "alphanumeric characters, '-' or '.', and must start and end with an "
+                         "alphanumeric character");
     }
     md["name"] = name;
     if (resource == "pods") {
@@ -1210,9 +1321,12 @@ struct FakeKube::Impl {
       return status_response(409, "AlreadyExists", resource + " \"" + name + "\" already exists",
                              json{{"name", name}, {"kind", resource}});
     }
-    if (ns != "" && objects.at(Key{"namespaces", "", ns})["status"].value("phase", "") == "Terminating") {
-      return status_response(403, "Forbidden", resource + " \"" + name + "\" is forbidden: unable to create new content in namespace " +
-                                                   ns + " because it is being terminated");
+    if (ns != "" &&
+        objects.at(Key{"namespaces", "", ns})["status"].value("phase", "") == "Terminating") {
+      return status_response(403, "Forbidden",
+                             resource + " \"" + name +
+                                 "\" is forbidden: unable to create new content in namespace " +
+                                 ns + " because it is being terminated");
     }
     if (resource == "secrets") {
       if (!object.contains("type")) object["type"] = "Opaque";
@@ -1253,9 +1367,11 @@ struct FakeKube::Impl {
       for (const json& c : (*spec)[list]) {
         std::string field = std::string("spec.") + list + "[" + std::to_string(i++) + "]";
         std::string cname = c.value("name", "");
-        if (cname.empty()) return invalid("Pod", name, field + ".name", "FieldValueRequired", "Required value");
+        if (cname.empty())
+          return invalid("Pod", name, field + ".name", "FieldValueRequired", "Required value");
         if (!names.insert(cname).second) {
-          return invalid("Pod", name, field + ".name", "FieldValueDuplicate", "Duplicate value: \"" + cname + "\"");
+          return invalid("Pod", name, field + ".name", "FieldValueDuplicate",
+                         "Duplicate value: \"" + cname + "\"");
         }
         if (c.value("image", "").empty()) {
           return invalid("Pod", name, field + ".image", "FieldValueRequired", "Required value");
@@ -1263,6 +1379,28 @@ struct FakeKube::Impl {
       }
     }
     return std::nullopt;
+  }
+
+  // What a scheduled pod whose containers are not up yet reports (kubelet's wording).
+  static json pending_conditions(const json& spec) {
+    std::vector<std::string> names;
+    for (const json& c : spec["containers"]) names.push_back(c.value("name", ""));
+    std::string unready = "containers with unready status: [" + join(names, " ") + "]";
+    json not_ready = {{"status", "False"}, {"reason", "ContainersNotReady"}, {"message", unready}};
+    json ready = not_ready, containers_ready = not_ready;
+    ready["type"] = "Ready";
+    containers_ready["type"] = "ContainersReady";
+    json initialized = {{"type", "Initialized"}, {"status", "True"}};
+    if (spec.contains("initContainers") && !spec["initContainers"].empty()) {
+      std::vector<std::string> inits;
+      for (const json& c : spec["initContainers"]) inits.push_back(c.value("name", ""));
+      initialized = {{"type", "Initialized"},
+                     {"status", "False"},
+                     {"reason", "ContainersNotInitialized"},
+                     {"message", "containers with incomplete status: [" + join(inits, " ") + "]"}};
+    }
+    return json::array(
+        {{{"type", "PodScheduled"}, {"status", "True"}}, initialized, ready, containers_ready});
   }
 
   void default_pod(json& pod) {
@@ -1274,28 +1412,35 @@ struct FakeKube::Impl {
     spec["nodeName"] = "fake-node";
     json statuses = json::array();
     for (const json& c : spec["containers"]) {
-      statuses.push_back({{"name", c["name"]}, {"image", c["image"]}, {"imageID", ""},
-                          {"ready", false}, {"restartCount", 0}, {"started", false},
+      statuses.push_back({{"name", c["name"]},
+                          {"image", c["image"]},
+                          {"imageID", ""},
+                          {"ready", false},
+                          {"restartCount", 0},
+                          {"started", false},
                           {"state", {{"waiting", {{"reason", "ContainerCreating"}}}}}});
     }
     json init_statuses = json::array();
     if (spec.contains("initContainers")) {
       for (const json& c : spec["initContainers"]) {
-        init_statuses.push_back({{"name", c["name"]}, {"image", c["image"]}, {"imageID", ""},
-                                 {"ready", false}, {"restartCount", 0},
+        init_statuses.push_back({{"name", c["name"]},
+                                 {"image", c["image"]},
+                                 {"imageID", ""},
+                                 {"ready", false},
+                                 {"restartCount", 0},
                                  {"state", {{"waiting", {{"reason", "PodInitializing"}}}}}});
       }
     }
     pod["status"] = {{"phase", "Pending"},
-                     {"conditions", {{{"type", "PodScheduled"}, {"status", "True"}}}},
+                     {"conditions", pending_conditions(spec)},
                      {"hostIP", "127.0.0.1"},
                      {"qosClass", "BestEffort"},
                      {"containerStatuses", statuses}};
     if (!init_statuses.empty()) pod["status"]["initContainerStatuses"] = init_statuses;
   }
 
-  Response delete_object(const std::string& resource, const std::string& ns, const std::string& name,
-                         const Query& query, const std::string& body) {
+  Response delete_object(const std::string& resource, const std::string& ns,
+                         const std::string& name, const Query& query, const std::string& body) {
     std::optional<int> grace;
     if (query_has(query, "gracePeriodSeconds")) {
       grace = std::atoi(query_value(query, "gracePeriodSeconds").c_str());
@@ -1303,7 +1448,8 @@ struct FakeKube::Impl {
     if (!body.empty()) {
       try {
         json options_json = json::parse(body);
-        if (options_json.contains("gracePeriodSeconds") && options_json["gracePeriodSeconds"].is_number()) {
+        if (options_json.contains("gracePeriodSeconds") &&
+            options_json["gracePeriodSeconds"].is_number()) {
           grace = options_json["gracePeriodSeconds"].get<int>();
         }
       } catch (const json::exception&) {
@@ -1329,8 +1475,10 @@ struct FakeKube::Impl {
         if (std::get<1>(key) == name) inside.push_back(key);
       }
       for (const Key& key : inside) {
-        if (std::get<0>(key) == "pods") begin_pod_delete(name, std::get<2>(key), 0);
-        else store_delete(std::get<0>(key), std::get<1>(key), std::get<2>(key));
+        if (std::get<0>(key) == "pods")
+          begin_pod_delete(name, std::get<2>(key), 0);
+        else
+          store_delete(std::get<0>(key), std::get<1>(key), std::get<2>(key));
       }
       bool pods_left = false;
       for (const auto& [key, obj] : objects) pods_left = pods_left || std::get<1>(key) == name;
@@ -1343,8 +1491,8 @@ struct FakeKube::Impl {
     return make_response(200, result);
   }
 
-  Response update_object(const std::string& resource, const std::string& ns, const std::string& name,
-                         const std::string& body) {
+  Response update_object(const std::string& resource, const std::string& ns,
+                         const std::string& name, const std::string& body) {
     json object;
     try {
       object = json::parse(body);
@@ -1354,17 +1502,21 @@ struct FakeKube::Impl {
     std::lock_guard lock(mu);
     auto it = objects.find(Key{resource, ns, name});
     if (it == objects.end()) return not_found(resource, name);
-    std::string want_rv = object.contains("metadata") ? object["metadata"].value("resourceVersion", "") : "";
+    std::string want_rv =
+        object.contains("metadata") ? object["metadata"].value("resourceVersion", "") : "";
     if (!want_rv.empty() && want_rv != it->second["metadata"].value("resourceVersion", "")) {
-      return status_response(409, "Conflict", "Operation cannot be fulfilled on " + resource + " \"" + name +
-                                                  "\": the object has been modified; please apply your changes to the latest version and try again",
+      return status_response(409, "Conflict",
+                             "Operation cannot be fulfilled on " + resource + " \"" + name +
+                                 "\": the object has been modified; please apply your changes to "
+                                 "the latest version and try again",
                              json{{"name", name}, {"kind", resource}});
     }
     return replace_stored(resource, ns, it->second, std::move(object));
   }
 
   // REQUIRES: mu held.
-  Response replace_stored(const std::string& resource, const std::string& ns, json& stored, json object) {
+  Response replace_stored(const std::string& resource, const std::string& ns, json& stored,
+                          json object) {
     json& md = object["metadata"];
     for (const char* k : {"uid", "creationTimestamp", "name", "namespace", "deletionTimestamp"}) {
       if (stored["metadata"].contains(k)) md[k] = stored["metadata"][k];
@@ -1407,15 +1559,19 @@ struct FakeKube::Impl {
 
   // ---- watch ---------------------------------------------------------------------------------
 
-  bool watch(SslStream& stream, const std::string& resource, const std::string& ns, const Query& query,
-             bool table) {
+  bool watch(SslStream& stream, const std::string& resource, const std::string& ns,
+             const Query& query, bool table) {
     auto shape = [&](const json& obj) { return table ? make_table(resource, {obj}, "") : obj; };
     std::optional<std::vector<Requirement>> selector =
         parse_label_selector(query_value(query, "labelSelector"));
-    if (!selector) return write_response(stream, status_response(400, "BadRequest", "unable to parse labelSelector"));
+    if (!selector)
+      return write_response(stream,
+                            status_response(400, "BadRequest", "unable to parse labelSelector"));
     std::string fields = query_value(query, "fieldSelector");
     std::string from = query_value(query, "resourceVersion");
-    int timeout_s = query_has(query, "timeoutSeconds") ? std::atoi(query_value(query, "timeoutSeconds").c_str()) : 1800;
+    int timeout_s = query_has(query, "timeoutSeconds")
+                        ? std::atoi(query_value(query, "timeoutSeconds").c_str())
+                        : 1800;
     auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
 
     http::response<http::empty_body> head{http::status::ok, 11};
@@ -1440,7 +1596,8 @@ struct FakeKube::Impl {
       }
       if (from.empty() || from == "0") {
         for (const auto& [key, obj] : objects) {
-          if (std::get<0>(key) == resource && (ns.empty() || std::get<1>(key) == ns) && matches(obj)) {
+          if (std::get<0>(key) == resource && (ns.empty() || std::get<1>(key) == ns) &&
+              matches(obj)) {
             pending.push_back(json{{"type", "ADDED"}, {"object", shape(obj)}}.dump() + "\n");
           }
         }
@@ -1449,9 +1606,11 @@ struct FakeKube::Impl {
         cursor = std::atoll(from.c_str());
         if (cursor < compacted_rv) {
           pending.push_back(json{{"type", "ERROR"},
-                                 {"object", status_body(410, "Expired", "too old resource version: " + from + " (" +
-                                                                            std::to_string(compacted_rv) + ")")}}
-                                .dump() + "\n");
+                                 {"object", status_body(410, "Expired",
+                                                        "too old resource version: " + from + " (" +
+                                                            std::to_string(compacted_rv) + ")")}}
+                                .dump() +
+                            "\n");
           cursor = -1;
         }
       }
@@ -1474,9 +1633,9 @@ struct FakeKube::Impl {
         return false;
       }
       std::unique_lock lock(mu);
-      changed.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(500)), [&] {
-        return stopping || (!events.empty() && events.back().rv > cursor);
-      });
+      changed.wait_until(
+          lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(500)),
+          [&] { return stopping || (!events.empty() && events.back().rv > cursor); });
       if (stopping) return false;
       for (const Event& e : events) {
         if (e.rv <= cursor) continue;
@@ -1486,9 +1645,11 @@ struct FakeKube::Impl {
       }
       if (pending.empty() && Clock::now() >= deadline) break;
       lock.unlock();
-      // A closed client shows up only on write; probe with an empty poll for EOF/RST.
+      // A watch client sends nothing after its request, so anything readable (TLS close_notify,
+      // FIN, RST) means it left; otherwise a gone client would hold this thread until the
+      // next matching event.
       pollfd pfd{stream.next_layer().native_handle(), POLLIN, 0};
-      if (pending.empty() && ::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR))) return false;
+      if (pending.empty() && ::poll(&pfd, 1, 0) > 0) return false;
     }
     asio::write(stream, http::make_chunk_last(), ec);
     return !ec;
@@ -1548,8 +1709,9 @@ struct FakeKube::Impl {
   }
 
   // Resolves env (value, valueFrom secretKeyRef/configMapKeyRef/fieldRef) and volume rewrites.
-  std::shared_ptr<ContainerRt> prepare_container(PodRt& rt, const json& pod, const json& c,
-                                                 const std::map<std::string, std::string>& volumes) {
+  std::shared_ptr<ContainerRt> prepare_container(
+      PodRt& rt, const json& pod, const json& c,
+      const std::map<std::string, std::string>& volumes) {
     auto crt = std::make_shared<ContainerRt>();
     crt->name = c["name"];
     for (const json& m : c.value("volumeMounts", json::array())) {
@@ -1568,8 +1730,10 @@ struct FakeKube::Impl {
     std::sort(crt->rewrites.begin(), crt->rewrites.end(),
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
     const char* host_path = std::getenv("PATH");
+    std::string path_value = host_path ? host_path : "/usr/local/bin:/usr/bin:/bin";
+    if (!options.extra_path.empty()) path_value = options.extra_path.string() + ":" + path_value;
     std::map<std::string, std::string> env = {
-        {"PATH", host_path ? host_path : "/usr/local/bin:/usr/bin:/bin"},
+        {"PATH", path_value},
         {"HOSTNAME", rt.name},
         {"HOME", "/root"},
         {"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
@@ -1585,7 +1749,8 @@ struct FakeKube::Impl {
         if (from.contains("secretKeyRef") || from.contains("configMapKeyRef")) {
           bool secret = from.contains("secretKeyRef");
           const json& ref = secret ? from["secretKeyRef"] : from["configMapKeyRef"];
-          auto obj = objects.find(Key{secret ? "secrets" : "configmaps", rt.ns, ref.value("name", "")});
+          auto obj =
+              objects.find(Key{secret ? "secrets" : "configmaps", rt.ns, ref.value("name", "")});
           if (obj != objects.end() && obj->second.contains("data") &&
               obj->second["data"].contains(ref.value("key", ""))) {
             std::string raw = obj->second["data"][ref.value("key", "")];
@@ -1593,11 +1758,16 @@ struct FakeKube::Impl {
           }
         } else if (from.contains("fieldRef")) {
           std::string path = from["fieldRef"].value("fieldPath", "");
-          if (path == "metadata.name") value = rt.name;
-          else if (path == "metadata.namespace") value = rt.ns;
-          else if (path == "metadata.uid") value = rt.uid;
-          else if (path == "status.podIP" || path == "status.hostIP") value = "127.0.0.1";
-          else if (path == "spec.nodeName") value = "fake-node";
+          if (path == "metadata.name")
+            value = rt.name;
+          else if (path == "metadata.namespace")
+            value = rt.ns;
+          else if (path == "metadata.uid")
+            value = rt.uid;
+          else if (path == "status.podIP" || path == "status.hostIP")
+            value = "127.0.0.1";
+          else if (path == "spec.nodeName")
+            value = "fake-node";
         }
       }
       env[key] = rewrite(value, crt->rewrites);
@@ -1620,8 +1790,10 @@ struct FakeKube::Impl {
 
   std::vector<std::string> container_argv(const json& c, const Rewrites& rewrites) {
     std::vector<std::string> argv;
-    for (const json& a : c.value("command", json::array())) argv.push_back(rewrite(a.get<std::string>(), rewrites));
-    for (const json& a : c.value("args", json::array())) argv.push_back(rewrite(a.get<std::string>(), rewrites));
+    for (const json& a : c.value("command", json::array()))
+      argv.push_back(rewrite(a.get<std::string>(), rewrites));
+    for (const json& a : c.value("args", json::array()))
+      argv.push_back(rewrite(a.get<std::string>(), rewrites));
     // No command: the image's entrypoint is unknown; idle like a service until deleted.
     if (argv.empty()) argv = {"sleep", "2147483647"};
     return argv;
@@ -1662,6 +1834,10 @@ struct FakeKube::Impl {
       if (fds.empty()) return;
       {
         std::lock_guard lock(mu);
+        if (rt.active_deadline && Clock::now() >= *rt.active_deadline && !rt.deadline_exceeded) {
+          rt.deadline_exceeded = true;
+          for (auto& c : group) signal_container(*c, SIGKILL);
+        }
         if (rt.terminating) {
           if (!termed) {
             for (auto& c : group) signal_container(*c, SIGTERM);
@@ -1689,8 +1865,11 @@ struct FakeKube::Impl {
   }
 
   static json terminated_state(int code, const std::string& started) {
-    return json{{"terminated", {{"exitCode", code}, {"reason", code == 0 ? "Completed" : "Error"},
-                                {"startedAt", started}, {"finishedAt", now_rfc3339()}}}};
+    return json{{"terminated",
+                 {{"exitCode", code},
+                  {"reason", code == 0 ? "Completed" : "Error"},
+                  {"startedAt", started},
+                  {"finishedAt", now_rfc3339()}}}};
   }
 
   void supervise(PodRt& rt, json pod) {
@@ -1714,19 +1893,69 @@ struct FakeKube::Impl {
         std::filesystem::create_directories(dir, ec);
         bool secret = v.contains("secret");
         if (secret || v.contains("configMap")) {
-          std::string ref = secret ? v["secret"].value("secretName", "") : v["configMap"].value("name", "");
+          std::string ref =
+              secret ? v["secret"].value("secretName", "") : v["configMap"].value("name", "");
           std::lock_guard lock(mu);
           auto obj = objects.find(Key{secret ? "secrets" : "configmaps", rt.ns, ref});
           if (obj != objects.end() && obj->second.contains("data")) {
             for (auto& [k, val] : obj->second["data"].items()) {
-              std::ofstream(dir / k, std::ios::binary) << (secret ? base64_decode(val.get<std::string>()) : val.get<std::string>());
+              std::ofstream(dir / k, std::ios::binary)
+                  << (secret ? base64_decode(val.get<std::string>()) : val.get<std::string>());
             }
           }
         }
       }
       volumes[vname] = dir.string();
     }
+    // Images the test declared unpullable: the kubelet's ErrImagePull, then ImagePullBackOff,
+    // and the pod stays Pending until it is deleted.
+    std::vector<std::pair<std::string, std::string>> unpullable;  // status list, container
+    {
+      std::lock_guard lock(mu);
+      for (const char* list : {"initContainers", "containers"}) {
+        for (const json& c : pod["spec"].value(list, json::array())) {
+          if (bad_images.count(c.value("image", ""))) {
+            unpullable.emplace_back(
+                std::string(list) == "containers" ? "containerStatuses" : "initContainerStatuses",
+                c.value("name", ""));
+          }
+        }
+      }
+    }
+    if (!unpullable.empty()) {
+      for (const char* reason : {"ErrImagePull", "ImagePullBackOff"}) {
+        std::unique_lock lock(mu);
+        update_pod(rt, [&](json& p) {
+          for (const auto& [list, cname] : unpullable) {
+            if (json* st = container_status(p, list, cname)) {
+              std::string image = (*st).value("image", "");
+              std::string message =
+                  std::string(reason) == "ErrImagePull"
+                      ? "rpc error: code = NotFound desc = failed to pull and unpack image \"" +
+                            image + "\": not found"
+                      : "Back-off pulling image \"" + image + "\"";
+              (*st)["state"] = {{"waiting", {{"reason", reason}, {"message", message}}}};
+            }
+          }
+        });
+        changed.wait_for(lock, std::chrono::milliseconds(200),
+                         [&] { return rt.terminating || stopping; });
+      }
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return rt.terminating || stopping; });
+      auto it = objects.find(Key{"pods", rt.ns, rt.name});
+      if (it != objects.end() && it->second["metadata"].value("uid", "") == rt.uid) {
+        store_delete("pods", rt.ns, rt.name);
+      }
+      return;
+    }
     std::string started = now_rfc3339();
+    if (pod["spec"].contains("activeDeadlineSeconds") &&
+        pod["spec"]["activeDeadlineSeconds"].is_number()) {
+      std::lock_guard lock(mu);
+      rt.active_deadline =
+          Clock::now() + std::chrono::seconds(pod["spec"]["activeDeadlineSeconds"].get<int64_t>());
+    }
     bool failed = false;
     std::string fail_message;
     // Init containers, one at a time.
@@ -1746,7 +1975,8 @@ struct FakeKube::Impl {
         std::lock_guard lock(mu);
         update_pod(rt, [&](json& p) {
           if (json* s = container_status(p, "initContainerStatuses", crt->name)) {
-            s->operator[]("state") = {{"terminated", {{"exitCode", 128}, {"reason", "StartError"}, {"message", error}}}};
+            s->operator[]("state") = {
+                {"terminated", {{"exitCode", 128}, {"reason", "StartError"}, {"message", error}}}};
           }
         });
         failed = true;
@@ -1790,7 +2020,8 @@ struct FakeKube::Impl {
           std::lock_guard lock(mu);
           update_pod(rt, [&](json& p) {
             if (json* s = container_status(p, "containerStatuses", crt->name)) {
-              (*s)["state"] = {{"terminated", {{"exitCode", 128}, {"reason", "StartError"}, {"message", error}}}};
+              (*s)["state"] = {{"terminated",
+                                {{"exitCode", 128}, {"reason", "StartError"}, {"message", error}}}};
             }
           });
         }
@@ -1844,6 +2075,13 @@ struct FakeKube::Impl {
     }
     // Stay until the pod is deleted (exec'd processes may still be running: kill them then).
     std::unique_lock lock(mu);
+    if (rt.deadline_exceeded) {
+      update_pod(rt, [&](json& p) {
+        p["status"]["phase"] = "Failed";
+        p["status"]["reason"] = "DeadlineExceeded";
+        p["status"]["message"] = "Pod was active on the node longer than the specified deadline";
+      });
+    }
     changed.wait(lock, [&] { return rt.terminating || stopping; });
     auto it = objects.find(Key{"pods", rt.ns, rt.name});
     if (it != objects.end() && it->second["metadata"].value("uid", "") == rt.uid) {
@@ -1853,7 +2091,8 @@ struct FakeKube::Impl {
   }
 
   std::shared_ptr<ContainerRt> find_container(const std::string& ns, const std::string& name,
-                                              std::string container, json* pod_out, std::string* error) {
+                                              std::string container, json* pod_out,
+                                              std::string* error) {
     auto it = objects.find(Key{"pods", ns, name});
     if (it == objects.end()) {
       *error = "pods \"" + name + "\" not found";
@@ -1865,16 +2104,19 @@ struct FakeKube::Impl {
     if (rt == pods.end() || !rt->second->containers.count(container)) {
       bool known = false;
       for (const char* list : {"containers", "initContainers"}) {
-        for (const json& c : it->second["spec"].value(list, json::array())) known = known || c["name"] == container;
+        for (const json& c : it->second["spec"].value(list, json::array()))
+          known = known || c["name"] == container;
       }
-      *error = known ? "container \"" + container + "\" in pod \"" + name + "\" is waiting to start: ContainerCreating"
+      *error = known ? "container \"" + container + "\" in pod \"" + name +
+                           "\" is waiting to start: ContainerCreating"
                      : "container " + container + " is not valid for pod " + name;
       return nullptr;
     }
     return rt->second->containers.at(container);
   }
 
-  bool pod_log(SslStream& stream, const std::string& ns, const std::string& name, const Query& query) {
+  bool pod_log(SslStream& stream, const std::string& ns, const std::string& name,
+               const Query& query) {
     std::shared_ptr<ContainerRt> c;
     {
       std::lock_guard lock(mu);
@@ -1883,7 +2125,8 @@ struct FakeKube::Impl {
       c = find_container(ns, name, query_value(query, "container"), &pod, &error);
       if (!c) {
         int code = error.find("not found") != std::string::npos ? 404 : 400;
-        return write_response(stream, status_response(code, code == 404 ? "NotFound" : "BadRequest", error));
+        return write_response(
+            stream, status_response(code, code == 404 ? "NotFound" : "BadRequest", error));
       }
     }
     bool follow = query_true(query, "follow");
@@ -1978,23 +2221,25 @@ class StreamSession {
     if (out_q_.empty()) {
       if (closing_) {
         closed_ = true;
-        ws_.async_close(websocket::close_code::normal, [this](boost::system::error_code) { io_.stop(); });
+        ws_.async_close(websocket::close_code::normal,
+                        [this](boost::system::error_code) { io_.stop(); });
       }
       return;
     }
     writing_ = true;
     ws_.binary(true);
-    ws_.async_write(asio::buffer(out_q_.front()), [this](boost::system::error_code ec, std::size_t) {
-      writing_ = false;
-      out_q_.pop_front();
-      if (ec) {
-        closed_ = true;
-        if (on_client_gone_) on_client_gone_();
-        io_.stop();
-        return;
-      }
-      pump_out();
-    });
+    ws_.async_write(asio::buffer(out_q_.front()),
+                    [this](boost::system::error_code ec, std::size_t) {
+                      writing_ = false;
+                      out_q_.pop_front();
+                      if (ec) {
+                        closed_ = true;
+                        if (on_client_gone_) on_client_gone_();
+                        io_.stop();
+                        return;
+                      }
+                      pump_out();
+                    });
   }
   void read_client() {
     ws_.async_read(read_buf_, [this](boost::system::error_code ec, std::size_t) {
@@ -2042,35 +2287,38 @@ class StreamSession {
       return;
     }
     in_writing_ = true;
-    asio::async_write(stdin_, asio::buffer(in_q_.front()), [this](boost::system::error_code ec, std::size_t) {
-      in_writing_ = false;
-      in_q_.pop_front();
-      if (ec) {
-        in_q_.clear();
-        boost::system::error_code ignored;
-        stdin_.close(ignored);
-        if (client_gone_) client_left();
-        return;
-      }
-      pump_in();
-    });
+    asio::async_write(stdin_, asio::buffer(in_q_.front()),
+                      [this](boost::system::error_code ec, std::size_t) {
+                        in_writing_ = false;
+                        in_q_.pop_front();
+                        if (ec) {
+                          in_q_.clear();
+                          boost::system::error_code ignored;
+                          stdin_.close(ignored);
+                          if (client_gone_) client_left();
+                          return;
+                        }
+                        pump_in();
+                      });
   }
   void read_output(asio::posix::stream_descriptor& d, std::array<char, 32768>& buf, int channel) {
-    d.async_read_some(asio::buffer(buf), [this, &d, &buf, channel](boost::system::error_code ec, std::size_t n) {
-      if (n > 0) send(channel, std::string_view(buf.data(), n));
-      if (ec) {
-        if (--open_outputs_ == 0 && on_outputs_done_) on_outputs_done_();
-        return;
-      }
-      read_output(d, buf, channel);
-    });
+    d.async_read_some(asio::buffer(buf),
+                      [this, &d, &buf, channel](boost::system::error_code ec, std::size_t n) {
+                        if (n > 0) send(channel, std::string_view(buf.data(), n));
+                        if (ec) {
+                          if (--open_outputs_ == 0 && on_outputs_done_) on_outputs_done_();
+                          return;
+                        }
+                        read_output(d, buf, channel);
+                      });
   }
 };
 
 std::string pick_protocol(std::string_view offered, int* version) {
   std::vector<std::string> list;
   for (const std::string& p : split(offered, ',')) list.emplace_back(trim(p));
-  for (const auto& [name, v] : {std::pair<const char*, int>{"v5.channel.k8s.io", 5}, {"v4.channel.k8s.io", 4}}) {
+  for (const auto& [name, v] :
+       {std::pair<const char*, int>{"v5.channel.k8s.io", 5}, {"v4.channel.k8s.io", 4}}) {
     if (std::find(list.begin(), list.end(), name) != list.end()) {
       *version = v;
       return name;
@@ -2081,12 +2329,13 @@ std::string pick_protocol(std::string_view offered, int* version) {
 
 json exit_status(int code, const std::vector<std::string>& argv) {
   if (code == 0) return json{{"metadata", json::object()}, {"status", "Success"}};
-  return json{{"metadata", json::object()},
-              {"status", "Failure"},
-              {"message", "command terminated with non-zero exit code: error executing command [" +
-                              join(argv, " ") + "], exit code " + std::to_string(code)},
-              {"reason", "NonZeroExitCode"},
-              {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
+  return json{
+      {"metadata", json::object()},
+      {"status", "Failure"},
+      {"message", "command terminated with non-zero exit code: error executing command [" +
+                      join(argv, " ") + "], exit code " + std::to_string(code)},
+      {"reason", "NonZeroExitCode"},
+      {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
 }
 
 }  // namespace
@@ -2102,21 +2351,26 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
     c = find_container(ns, name, query_value(query, "container"), &pod, &error);
     if (!c) {
       int code = error.find("not found") != std::string::npos ? 404 : 400;
-      return write_response(stream, status_response(code, code == 404 ? "NotFound" : "BadRequest", error));
+      return write_response(stream,
+                            status_response(code, code == 404 ? "NotFound" : "BadRequest", error));
     }
     if (!c->running && !attach) {
       // Real clusters refuse exec into a stopped container.
-      return write_response(stream, status_response(400, "BadRequest",
-                                                    "container " + c->name + " is not running: cannot exec"));
+      return write_response(
+          stream, status_response(400, "BadRequest",
+                                  "container " + c->name + " is not running: cannot exec"));
     }
   }
   if (!websocket::is_upgrade(req)) {
-    return write_response(stream, status_response(400, "BadRequest", "Upgrade request required (WebSocket)"));
+    return write_response(
+        stream, status_response(400, "BadRequest", "Upgrade request required (WebSocket)"));
   }
   int version = 0;
   std::string protocol = pick_protocol(sv(req[http::field::sec_websocket_protocol]), &version);
   if (protocol.empty()) {
-    return write_response(stream, status_response(400, "BadRequest", "no supported channel subprotocol (v4/v5.channel.k8s.io)"));
+    return write_response(
+        stream, status_response(400, "BadRequest",
+                                "no supported channel subprotocol (v4/v5.channel.k8s.io)"));
   }
   std::vector<std::string> command;
   for (const auto& [k, v] : query) {
@@ -2126,12 +2380,14 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
   bool want_stdout = query_true(query, "stdout");
   bool want_stderr = query_true(query, "stderr");
   if (!attach && command.empty()) {
-    return write_response(stream, status_response(400, "BadRequest", "you must specify at least 1 command"));
+    return write_response(
+        stream, status_response(400, "BadRequest", "you must specify at least 1 command"));
   }
 
   websocket::stream<SslStream&> ws(stream);
-  ws.set_option(websocket::stream_base::decorator(
-      [protocol](websocket::response_type& res) { res.set(http::field::sec_websocket_protocol, protocol); }));
+  ws.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
+    res.set(http::field::sec_websocket_protocol, protocol);
+  }));
   boost::system::error_code ec;
   ws.accept(req, ec);
   if (ec) return false;
@@ -2142,7 +2398,9 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
     std::string error;
     std::optional<Spawned> s = spawn_process(command, c->env, c->cwd, want_stdin, -1, &error);
     if (!s) {
-      json st = {{"metadata", json::object()}, {"status", "Failure"}, {"reason", "InternalError"},
+      json st = {{"metadata", json::object()},
+                 {"status", "Failure"},
+                 {"reason", "InternalError"},
                  {"message", "failed to exec in container: " + error}};
       session.finish(st);
       io.restart();
@@ -2246,12 +2504,18 @@ Response FakeKube::Impl::control(const std::string& method, const std::string& p
   if (method == "POST" && what == "drop_watches") {
     std::lock_guard lock(mu);
     drop_after_events = std::atoi(query_value(query, "events").c_str());
-    drop_connections = query_has(query, "connections") ? std::atoi(query_value(query, "connections").c_str()) : 1;
+    drop_connections =
+        query_has(query, "connections") ? std::atoi(query_value(query, "connections").c_str()) : 1;
     return make_response(200, json::object());
   }
   if (method == "POST" && what == "pod_start_delay") {
     std::lock_guard lock(mu);
     start_delay = std::chrono::milliseconds(std::atoll(query_value(query, "ms").c_str()));
+    return make_response(200, json::object());
+  }
+  if (method == "POST" && what == "bad_images") {
+    std::lock_guard lock(mu);
+    bad_images.insert(query_value(query, "image"));
     return make_response(200, json::object());
   }
   if (method == "POST" && what == "compact") {
@@ -2275,7 +2539,9 @@ uint16_t FakeKube::port() const { return impl_->port; }
 std::string FakeKube::url() const { return impl_->url(); }
 std::string FakeKube::ca_pem() const { return impl_->cert_pem; }
 std::filesystem::path FakeKube::ca_file() const { return impl_->options.state_dir / "ca.crt"; }
-std::filesystem::path FakeKube::kubeconfig_file() const { return impl_->options.state_dir / "kubeconfig"; }
+std::filesystem::path FakeKube::kubeconfig_file() const {
+  return impl_->options.state_dir / "kubeconfig";
+}
 void FakeKube::inject(FakeKubeFault fault) {
   std::lock_guard lock(impl_->mu);
   int count = fault.count;
@@ -2293,6 +2559,10 @@ void FakeKube::drop_watches_after(int events, int connections) {
 void FakeKube::set_pod_start_delay(std::chrono::milliseconds delay) {
   std::lock_guard lock(impl_->mu);
   impl_->start_delay = delay;
+}
+void FakeKube::fail_image_pull(const std::string& image) {
+  std::lock_guard lock(impl_->mu);
+  impl_->bad_images.insert(image);
 }
 void FakeKube::compact() {
   std::lock_guard lock(impl_->mu);

@@ -41,6 +41,9 @@ class FakeKube {
     std::filesystem::path state_dir{};  // required: certificate, kubeconfig and pod directories
     std::string token{};                // non-empty: every API request needs "Bearer <token>"
     bool control_api = false;           // serve /__control/ (the fake-kube executable)
+    // Prepended to PATH in every container and exec, so tests can provide stand-ins for the
+    // programs images would have (a helper binary, say).
+    std::filesystem::path extra_path{};
   };
 
   explicit FakeKube(Options options);
@@ -62,6 +65,9 @@ class FakeKube {
   void drop_watches_after(int events, int connections);
   // Containers of pods created from now on start only after `delay` (the pod stays Pending).
   void set_pod_start_delay(std::chrono::milliseconds delay);
+  // Pods created from now on with a container using `image` (exact match) never start: its
+  // status goes waiting ErrImagePull, then ImagePullBackOff, and the pod stays Pending.
+  void fail_image_pull(const std::string& image);
   // Forgets the event history: watches from an older resourceVersion get a 410 Expired ERROR.
   void compact();
   // The stored object as JSON text, "" when absent. ns "" for namespaces.

@@ -2,13 +2,15 @@
 // Prints "listening on <url>", "ca <file>" and "kubeconfig <file>" once ready; exits on TERM/INT.
 //
 // Control API (no auth; query values URL-decoded):
-//   POST   /__control/faults  body: {"method":"GET","path":"/pods/x","count":N,"status":500|429|503|0,
+//   POST   /__control/faults  body:
+//   {"method":"GET","path":"/pods/x","count":N,"status":500|429|503|0,
 //          "retry_after":N,"message":"..."}   status 0 drops the connection unanswered
 //   DELETE /__control/faults
 //   POST   /__control/drop_watches?events=K&connections=N   next N watches closed after K events
 //   POST   /__control/pod_start_delay?ms=N                   later pods stay Pending N ms
-//   POST   /__control/compact                                older resourceVersions -> 410 Expired
-//   GET    /__control/requests                               ["METHOD /path", ...]
+//   POST   /__control/bad_images?image=IMG                   pods using IMG stay in
+//   ImagePullBackOff POST   /__control/compact                                older
+//   resourceVersions -> 410 Expired GET    /__control/requests ["METHOD /path", ...]
 #include <signal.h>
 
 #include <cstdlib>
@@ -23,7 +25,7 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: fake-kube --dir DIR [--port N] [--token TOKEN]\n";
+  std::cerr << "usage: fake-kube --dir DIR [--port N] [--token TOKEN] [--path DIR]\n";
   return 2;
 }
 
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(*value);
     } else if (arg == "--dir" && i + 1 < argc) {
       options.state_dir = argv[++i];
+    } else if (arg == "--path" && i + 1 < argc) {
+      options.extra_path = argv[++i];
     } else if (arg == "--token" && i + 1 < argc) {
       options.token = argv[++i];
     } else {
