@@ -29,6 +29,7 @@ class FakeKubeApi final : public kube::KubeApi {
   int exec_exit_code = 0;
   bool exec_hang = false;
   int fail_creates = 0;  // the next N creates fail with kUnavailable
+  bool fail_updates = false;
 
   struct ExecCall {
     std::string container;
@@ -46,6 +47,18 @@ class FakeKubeApi final : public kube::KubeApi {
     }
     std::string name = object["metadata"].value("name", "");
     if (objects.count(key(ns, resource, name)) > 0) return fail(ErrorKind::kConflict, "exists");
+    nlohmann::json stored = object;
+    stored["metadata"]["uid"] = "uid-" + name;
+    objects[key(ns, resource, name)] = stored;
+    return stored;
+  }
+  Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
+                                const nlohmann::json& object) override {
+    std::lock_guard lock(mu_);
+    std::string name = object["metadata"].value("name", "");
+    calls.push_back("update " + resource + " " + name);
+    if (fail_updates) return fail(ErrorKind::kUnauthorized, "forbidden");
+    if (objects.count(key(ns, resource, name)) == 0) return fail(ErrorKind::kNotFound, "gone");
     objects[key(ns, resource, name)] = object;
     return object;
   }
@@ -62,6 +75,14 @@ class FakeKubeApi final : public kube::KubeApi {
     calls.push_back("delete " + resource + " " + name + " grace=" +
                     (grace ? std::to_string(*grace) : std::string("default")));
     objects.erase(key(ns, resource, name));
+    // Background garbage collection of what the deleted object owned.
+    for (auto it = objects.begin(); it != objects.end();) {
+      bool owned = false;
+      for (const auto& ref : it->second["metadata"].value("ownerReferences", nlohmann::json::array())) {
+        owned = owned || ref.value("uid", "") == "uid-" + name;
+      }
+      it = owned ? objects.erase(it) : std::next(it);
+    }
     return {};
   }
   Result<std::vector<nlohmann::json>> list(const std::string& ns, const std::string& resource,

@@ -156,12 +156,14 @@ Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& o
                          "s..."));
   ns_ = plan->ns;
 
+  json secret;
   if (plan->secret) {
     Result<json> created = api_->create(ns_, "secrets", *plan->secret);
     // A retried create may have been stored already (kConflict): the secret is ours.
     if (!created && created.error().kind != ErrorKind::kConflict) {
       return fail(created.error().kind, "creating the image pull secret: " + created.error().message);
     }
+    if (created) secret = *created;
     secret_name_ = plan->name;
   }
   Result<json> pod = api_->create(ns_, "pods", plan->pod);
@@ -169,6 +171,21 @@ Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& o
     return fail(pod.error().kind, "creating the job pod: " + pod.error().message);
   }
   pod_name_ = plan->name;
+  // The pod owns its secret, so the cluster deletes the secret with the pod (§7.4).
+  if (pod && secret.is_object() && secret.contains("metadata")) {
+    std::string uid = (*pod)["metadata"].value("uid", "");
+    if (!uid.empty()) {
+      secret["metadata"]["ownerReferences"] = json::array(
+          {{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_name_}, {"uid", uid}}});
+      Result<json> owned = api_->update(ns_, "secrets", secret);
+      if (owned) {
+        secret_owned_ = true;
+      } else {
+        log_warning("making the pod own its secret failed; the secret is deleted explicitly",
+                    {{"secret", ns_ + "/" + secret_name_}, {"error", owned.error().message}});
+      }
+    }
+  }
   return wait_for_pod(trace, options.stop);
 }
 
@@ -259,7 +276,8 @@ void KubernetesExecutor::cleanup() noexcept {
       }
       pod_name_.clear();
     }
-    if (!secret_name_.empty()) {
+    // An owned secret goes with its pod; delete it only if it never got its owner.
+    if (!secret_name_.empty() && !secret_owned_) {
       Result<> r = api_->remove(ns_, "secrets", secret_name_, std::nullopt);
       if (!r) {
         log_warning("deleting the job secret failed",
@@ -267,6 +285,8 @@ void KubernetesExecutor::cleanup() noexcept {
       }
       secret_name_.clear();
     }
+    secret_name_.clear();
+    secret_owned_ = false;
   } catch (const std::exception& e) {
     log_error("kubernetes cleanup failed", {{"error", e.what()}});
   }

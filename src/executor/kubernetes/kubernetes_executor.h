@@ -47,7 +47,8 @@ class KubernetesExecutor final : public Executor {
   // script on stdin. On stop the pod is deleted at once (grace 0) and kCanceled returned.
   Result<ExitStatus> run(const StageScript& script, TraceSink& trace,
                          std::stop_token stop) override;
-  // Deletes the pod (cleanup_grace_period_seconds) and the secret. Idempotent.
+  // Deletes the pod (cleanup_grace_period_seconds) and, unless the pod owns it, the secret.
+  // Idempotent.
   void cleanup() noexcept override;
 
   const std::string& pod_name() const { return pod_name_; }
@@ -62,6 +63,7 @@ class KubernetesExecutor final : public Executor {
   std::string ns_;
   std::string pod_name_;
   std::string secret_name_;
+  bool secret_owned_ = false;  // the pod is the secret's owner (ownerReferences)
 };
 
 // Deletes the pods, secrets and services a previous process of this runner left behind

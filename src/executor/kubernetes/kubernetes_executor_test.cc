@@ -66,7 +66,10 @@ TEST_F(KubernetesExecutorTest, PrepareRunCleanup) {
   ASSERT_TRUE(ex.prepare(job(), PrepareOptions{.builds_dir = "/builds"}, trace_));
   EXPECT_NE(trace_.text().find("Using Kubernetes namespace: ci"), std::string::npos);
   EXPECT_NE(trace_.text().find("Using Kubernetes executor with image alpine ..."), std::string::npos);
-  EXPECT_EQ(api_->calls, (std::vector<std::string>{"create secrets", "create pods"}));
+  EXPECT_EQ(api_->calls, (std::vector<std::string>{"create secrets", "create pods",
+                                                   "update secrets " + pod_}));
+  EXPECT_EQ(api_->objects.at("ci/secrets/" + pod_)["metadata"]["ownerReferences"],
+            json::array({{{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_}, {"uid", "uid-" + pod_}}}));
 
   api_->exec_exit_code = 3;
   Result<ExitStatus> st = ex.run(StageScript{.stage = "step_script", .script = "echo hi\n",
@@ -84,11 +87,21 @@ TEST_F(KubernetesExecutorTest, PrepareRunCleanup) {
   EXPECT_NE(trace_.text().find("hello\n"), std::string::npos);
 
   ex.cleanup();
-  EXPECT_EQ(api_->calls.at(2), "delete pods " + pod_ + " grace=3");
-  EXPECT_EQ(api_->calls.at(3), "delete secrets " + pod_ + " grace=default");
+  // The secret is owned by the pod and goes with it.
+  EXPECT_EQ(api_->calls.at(3), "delete pods " + pod_ + " grace=3");
+  EXPECT_EQ(api_->calls.size(), 4u);
   EXPECT_TRUE(api_->objects.empty());
   ex.cleanup();  // idempotent
   EXPECT_EQ(api_->calls.size(), 4u);
+}
+
+TEST_F(KubernetesExecutorTest, SecretWithoutOwnerIsDeletedExplicitly) {
+  api_->fail_updates = true;
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(), PrepareOptions{}, trace_));
+  ex.cleanup();
+  EXPECT_EQ(api_->calls.back(), "delete secrets " + pod_ + " grace=default");
+  EXPECT_TRUE(api_->objects.empty());
 }
 
 TEST_F(KubernetesExecutorTest, ImagePullBackOffFailsPrepareAsAJobError) {
@@ -135,7 +148,7 @@ TEST_F(KubernetesExecutorTest, CancelDeletesThePodAtOnce) {
                                  trace_, stop.get_token());
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::kCanceled);
-  EXPECT_EQ(api_->calls.at(2), "delete pods " + pod_ + " grace=0");
+  EXPECT_EQ(api_->calls.at(3), "delete pods " + pod_ + " grace=0");
 }
 
 TEST_F(KubernetesExecutorTest, CreateFailureIsReported) {
