@@ -12,6 +12,7 @@ kube_run 0
 expect_state success
 expect_contains "$WORK/trace.txt" "Using Kubernetes namespace: default"
 expect_contains "$WORK/trace.txt" "Using Kubernetes executor with image alpine:3.20 ..."
+expect_contains "$WORK/trace.txt" "the Pod activeDeadlineSeconds will be set to the job timeout: 10m0s..."
 expect_contains "$WORK/trace.txt" "content from git"
 expect_contains "$WORK/trace.txt" "hi there"
 expect_contains "$WORK/trace.txt" "pw=[MASKED]"

@@ -146,14 +146,17 @@ Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& o
   Result<PodPlan> plan = build_pod(in);
   if (!plan) return fail(plan.error());
 
-  for (const std::string& m : plan->messages) trace.write(kRunnerStream, plain_line(m));
   std::string image = plan->pod["spec"]["containers"][0].value("image", "");
+  for (const std::string& m : plan->messages) {
+    if (m.starts_with("Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS")) continue;
+    trace.write(kRunnerStream, plain_line(m));
+  }
   trace.write(kRunnerStream, plain_line("Using Kubernetes executor with image " + image + " ..."));
-  trace.write(kRunnerStream,
-              plain_line("Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds "
-                         "will be set to the job timeout: " +
-                         std::to_string(plan->pod["spec"].value("activeDeadlineSeconds", 0) - 1) +
-                         "s..."));
+  for (const std::string& m : plan->messages) {
+    if (m.starts_with("Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS")) {
+      trace.write(kRunnerStream, plain_line(m));
+    }
+  }
   ns_ = plan->ns;
 
   json secret;

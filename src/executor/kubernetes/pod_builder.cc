@@ -2,6 +2,8 @@
 #include "executor/kubernetes/pod_builder.h"
 
 #include "script/job_variables.h"
+#include "util/duration.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -521,7 +523,14 @@ Result<PodPlan> build_pod(const PodInput& in) {
 
   json spec{{"restartPolicy", "Never"}, {"containers", containers}, {"volumes", volumes}};
   // FF_USE_POD_ACTIVE_DEADLINE_SECONDS (default on): the pod dies with the job timeout.
-  spec["activeDeadlineSeconds"] = timeout + 1;
+  std::optional<bool> deadline_ff = parse_go_bool(var_value(vars, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS"));
+  if (deadline_ff.value_or(true)) {
+    spec["activeDeadlineSeconds"] = timeout + 1;
+    plan.messages.push_back(
+        "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to "
+        "the job timeout: " +
+        format_go_duration(std::chrono::seconds(timeout)) + "...");
+  }
   if (!sa->empty()) spec["serviceAccountName"] = *sa;
   if (c.pod_termination_grace_period_seconds) {
     spec["terminationGracePeriodSeconds"] = *c.pod_termination_grace_period_seconds;

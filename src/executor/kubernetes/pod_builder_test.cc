@@ -121,6 +121,19 @@ TEST(PodBuilder, ServicesGetContainersAndLocalhostAliases) {
             json::array({{{"ip", "127.0.0.1"}, {"hostnames", {"db", "postgres"}}}}));
 }
 
+TEST(PodBuilder, ActiveDeadlineFollowsItsFeatureFlag) {
+  PodInput in = sample_input();
+  Result<PodPlan> plan = build_pod(in);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->messages.back(),
+            "Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS, the Pod activeDeadlineSeconds will be set to "
+            "the job timeout: 1h0m0s...");
+  in.variables.push_back({.key = "FF_USE_POD_ACTIVE_DEADLINE_SECONDS", .value = "false"});
+  plan = build_pod(in);
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(plan->pod["spec"].contains("activeDeadlineSeconds"));
+}
+
 TEST(PodBuilder, ServiceHostnames) {
   EXPECT_EQ(service_hostnames(Image{.name = "tutum/wordpress:latest"}),
             (std::vector<std::string>{"tutum-wordpress"}));
