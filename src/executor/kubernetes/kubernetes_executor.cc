@@ -58,7 +58,8 @@ PodState inspect(const json& pod) {
   const json& status = pod.contains("status") ? pod["status"] : json::object();
   st.phase = status.value("phase", "Pending");
   if (st.phase == "Succeeded" || st.phase == "Failed") {
-    st.failure = "pod " + pod["metadata"].value("name", "") + " is " + st.phase +
+    std::string name = pod.contains("metadata") ? pod["metadata"].value("name", "") : "";
+    st.failure = "pod " + name + " is " + st.phase +
                  (status.contains("message") ? ": " + status.value("message", "") : "");
     return st;
   }
@@ -130,6 +131,16 @@ KubernetesExecutor::~KubernetesExecutor() { cleanup(); }
 Result<> KubernetesExecutor::prepare(const JobSpec& job, const PrepareOptions& options,
                                      TraceSink& trace) {
   cleanup();  // a retried prepare replaces the previous attempt's pod
+  // nlohmann throws on objects of an unexpected shape; that is an answer we cannot use.
+  try {
+    return prepare_pod(job, options, trace);
+  } catch (const std::exception& e) {
+    return fail(ErrorKind::kUnavailable, std::string("unexpected Kubernetes object: ") + e.what());
+  }
+}
+
+Result<> KubernetesExecutor::prepare_pod(const JobSpec& job, const PrepareOptions& options,
+                                         TraceSink& trace) {
   PodInput in;
   in.config = options_.config;
   in.job = job;
@@ -203,10 +214,14 @@ Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop
     Result<json> pod = api_->wait_pod(
         ns_, pod_name_,
         [&](const json& p) {
-          PodState st = inspect(p);
-          last_phase = st.phase;
-          last_pod = p;
-          return st.ready || !st.failure.empty();
+          try {
+            PodState st = inspect(p);
+            last_phase = st.phase;
+            last_pod = p;
+            return st.ready || !st.failure.empty();
+          } catch (const std::exception&) {
+            return false;  // a pod we cannot read yet; the next event may be complete
+          }
         },
         std::chrono::seconds(interval), stop);
     if (pod) {
@@ -295,7 +310,7 @@ void KubernetesExecutor::cleanup() noexcept {
   }
 }
 
-int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& short_token) {
+int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& short_token) try {
   std::string selector =
       std::string(kManagerIdLabel) + "=" + sanitize_label(short_token) + "," + kJobPodLabel;
   int deleted = 0;
@@ -307,6 +322,7 @@ int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& sho
       continue;
     }
     for (const json& item : *items) {
+      if (!item.contains("metadata")) continue;
       std::string name = item["metadata"].value("name", "");
       if (name.empty()) continue;
       std::optional<int> grace;
@@ -320,6 +336,9 @@ int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& sho
     }
   }
   return deleted;
+} catch (const std::exception& e) {
+  log_warning("deleting leftovers failed", {{"namespace", ns}, {"error", e.what()}});
+  return 0;
 }
 
 }  // namespace glr::kube

@@ -55,6 +55,7 @@ class KubernetesExecutor final : public Executor {
   const std::string& pod_namespace() const { return ns_; }
 
  private:
+  Result<> prepare_pod(const JobSpec& job, const PrepareOptions& options, TraceSink& trace);
   Result<> wait_for_pod(TraceSink& trace, std::stop_token stop);
 
   std::shared_ptr<KubeApi> api_;
