@@ -270,12 +270,9 @@ Result<ExitStatus> KubernetesExecutor::run(const StageScript& script, TraceSink&
   trace.flush(kScriptStderr);
   if (!code) {
     if (code.error().kind == ErrorKind::kCanceled || stop.stop_requested()) {
-      // Cancel and timeout end the job at once: the pod goes with everything in it.
-      Result<> removed = api_->remove(ns_, "pods", pod_name_, 0);
-      if (!removed) {
-        log_warning("deleting the canceled job's pod failed",
-                    {{"pod", ns_ + "/" + pod_name_}, {"error", removed.error().message}});
-      }
+      // Legacy exec strategy (§1.6): the exec stream is dropped. The pod stays, because a
+      // graceful cancel still runs after_script in it; cleanup then deletes it at once.
+      stopped_ = true;
       return fail(ErrorKind::kCanceled, "build aborted");
     }
     return fail(code.error().kind, "exec in container \"" + container + "\": " +
@@ -287,7 +284,10 @@ Result<ExitStatus> KubernetesExecutor::run(const StageScript& script, TraceSink&
 void KubernetesExecutor::cleanup() noexcept {
   try {
     if (!pod_name_.empty()) {
-      Result<> r = api_->remove(ns_, "pods", pod_name_, options_.config.cleanup_grace_period_seconds);
+      // A canceled or timed-out job's pod gets no grace period: its stage may still run.
+      std::optional<int> grace = stopped_ ? std::optional<int>(0)
+                                          : options_.config.cleanup_grace_period_seconds;
+      Result<> r = api_->remove(ns_, "pods", pod_name_, grace);
       if (!r) {
         log_warning("deleting the job pod failed",
                     {{"pod", ns_ + "/" + pod_name_}, {"error", r.error().message}});
@@ -305,6 +305,7 @@ void KubernetesExecutor::cleanup() noexcept {
     }
     secret_name_.clear();
     secret_owned_ = false;
+    stopped_ = false;
   } catch (const std::exception& e) {
     log_error("kubernetes cleanup failed", {{"error", e.what()}});
   }

@@ -44,7 +44,8 @@ class KubernetesExecutor final : public Executor {
   // helper containers run. An image that cannot be pulled fails with "image pull failed: ...".
   Result<> prepare(const JobSpec& job, const PrepareOptions& options, TraceSink& trace) override;
   // Execs the detect-shell script in `build` (in_build_container) or `helper` with the stage
-  // script on stdin. On stop the pod is deleted at once (grace 0) and kCanceled returned.
+  // script on stdin. On stop the exec stream is dropped and kCanceled returned; the pod stays
+  // for after_script (graceful cancel) and cleanup deletes it with grace 0.
   Result<ExitStatus> run(const StageScript& script, TraceSink& trace,
                          std::stop_token stop) override;
   // Deletes the pod (cleanup_grace_period_seconds) and, unless the pod owns it, the secret.
@@ -65,6 +66,7 @@ class KubernetesExecutor final : public Executor {
   std::string pod_name_;
   std::string secret_name_;
   bool secret_owned_ = false;  // the pod is the secret's owner (ownerReferences)
+  bool stopped_ = false;       // a stage was stopped (cancel, timeout): no grace on delete
 };
 
 // Deletes the pods, secrets and services a previous process of this runner left behind

@@ -138,7 +138,7 @@ TEST_F(KubernetesExecutorTest, PendingPodTimesOutWithItsPhase) {
   EXPECT_EQ(api_->wait_timeouts, 3);  // poll_timeout / poll_interval polls
 }
 
-TEST_F(KubernetesExecutorTest, CancelDeletesThePodAtOnce) {
+TEST_F(KubernetesExecutorTest, CancelDropsTheExecAndCleanupDeletesThePodWithoutGrace) {
   KubernetesExecutor ex = make();
   ASSERT_TRUE(ex.prepare(job(), PrepareOptions{}, trace_));
   api_->exec_hang = true;
@@ -148,7 +148,14 @@ TEST_F(KubernetesExecutorTest, CancelDeletesThePodAtOnce) {
                                  trace_, stop.get_token());
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::kCanceled);
-  EXPECT_EQ(api_->calls.at(3), "delete pods " + pod_ + " grace=0");
+  EXPECT_EQ(st.error().message, "build aborted");
+  // after_script of a graceful cancel still runs in the pod.
+  api_->exec_hang = false;
+  Result<ExitStatus> after = ex.run(StageScript{.stage = "after_script", .in_build_container = true},
+                                    trace_, {});
+  ASSERT_TRUE(after) << after.error().message;
+  ex.cleanup();
+  EXPECT_EQ(api_->calls.back(), "delete pods " + pod_ + " grace=0");
 }
 
 TEST_F(KubernetesExecutorTest, CreateFailureIsReported) {
