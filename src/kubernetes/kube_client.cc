@@ -106,6 +106,25 @@ struct Transfer {
   bool handler_stopped = false;
 };
 
+// Why exec into `container` (empty: the first) cannot work now, from the pod's status; empty
+// when it is running or the status does not say.
+std::string not_running_reason(const json& pod, std::string container) {
+  if (!pod.contains("status") || !pod["status"].is_object()) return "";
+  const json& status = pod["status"];
+  std::string phase = status.value("phase", "");
+  if (phase == "Succeeded" || phase == "Failed") return "pod is " + phase;
+  if (container.empty() && pod.contains("spec") && pod["spec"].contains("containers") &&
+      !pod["spec"]["containers"].empty()) {
+    container = pod["spec"]["containers"][0].value("name", "");
+  }
+  if (!status.contains("containerStatuses")) return "";
+  for (const json& c : status["containerStatuses"]) {
+    if (c.value("name", "") != container || !c.contains("state")) continue;
+    if (c["state"].contains("terminated")) return "container \"" + container + "\" has terminated";
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<int> exit_code_from_status(std::string_view status_json) {
@@ -145,9 +164,49 @@ struct KubeClient::Impl {
   Options options;
   TokenSource tokens;
 
+  // Idle easy+multi pairs; the multi handle owns the connection cache, so a pair taken again
+  // reuses its keep-alive TLS connection to the API server.
+  struct Handles {
+    CURL* easy = nullptr;
+    CURLM* multi = nullptr;
+  };
+  std::mutex pool_mu;
+  std::vector<Handles> idle;  // Guarded by pool_mu.
+
   Impl(KubeConfig c, Clock& k, Options o)
       : config(std::move(c)), clock(k), options(o), tokens(config) {
     std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  }
+  ~Impl() {
+    for (Handles& h : idle) {
+      curl_easy_cleanup(h.easy);
+      curl_multi_cleanup(h.multi);
+    }
+  }
+
+  Handles acquire() {
+    {
+      std::lock_guard lock(pool_mu);
+      if (!idle.empty()) {
+        Handles h = idle.back();
+        idle.pop_back();
+        curl_easy_reset(h.easy);  // keeps live connections
+        return h;
+      }
+    }
+    return Handles{curl_easy_init(), curl_multi_init()};
+  }
+  // `reusable` false (a canceled or timed-out transfer) drops the pair and its connection.
+  void release(Handles h, bool reusable) {
+    if (reusable) {
+      std::lock_guard lock(pool_mu);
+      if (idle.size() < 4) {
+        idle.push_back(h);
+        return;
+      }
+    }
+    curl_easy_cleanup(h.easy);
+    curl_multi_cleanup(h.multi);
   }
 
   struct StreamState {
@@ -194,8 +253,9 @@ struct KubeClient::Impl {
                    const std::string& content_type, Raw* raw, std::stop_token stop,
                    std::chrono::steady_clock::time_point deadline,
                    const std::function<bool(std::string_view)>* on_line) {
-    CURL* easy = curl_easy_init();
-    CURLM* multi = curl_multi_init();
+    Handles handles = acquire();
+    CURL* easy = handles.easy;
+    CURLM* multi = handles.multi;
     std::string url = config.server + target;
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -268,8 +328,8 @@ struct KubeClient::Impl {
       }
     }
     curl_multi_remove_handle(multi, easy);
-    curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi);
+    // Watch streams end mid-body on purpose (a handler stop); their connection is not reusable.
+    release(handles, !t.canceled && !t.timed_out && !t.handler_stopped && t.code == CURLE_OK);
     curl_slist_free_all(headers);
     return t;
   }
@@ -506,6 +566,12 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name,
       if (!known) {
         return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": container \"" +
                                                   container + "\" is not in the pod");
+      }
+    }
+    if (pod) {
+      std::string why = not_running_reason(*pod, container);
+      if (!why.empty()) {
+        return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": " + why);
       }
     }
     if (attempt >= d.options.max_attempts) return r;

@@ -106,6 +106,14 @@ TEST_F(KubeClientTest, UpdateSetsAnOwnerAndTheOwnersDeletionCollectsIt) {
   EXPECT_EQ(collected.error().kind, ErrorKind::kNotFound);
 }
 
+TEST_F(KubeClientTest, ReusesConnections) {
+  int before = fake_->connection_count();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(client_->get("default", "serviceaccounts", "default"));
+  }
+  EXPECT_LE(fake_->connection_count() - before, 1);
+}
+
 TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
   json cm = {{"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}};
   ASSERT_TRUE(client_->create("default", "configmaps", cm));
@@ -140,14 +148,12 @@ TEST_F(KubeClientTest, MapsConflictInvalidAndUnauthorized) {
 TEST_F(KubeClientTest, RetriesTransientAnswersThenGivesUp) {
   json cm = {{"metadata", {{"name", "r"}}}};
   ASSERT_TRUE(client_->create("default", "configmaps", cm));
-  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 2, .status = 500});
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 3, .status = 500});
   fake_->inject({.method = "GET",
                  .path_contains = "/configmaps/r",
                  .count = 1,
                  .status = 429,
                  .retry_after_seconds = 3});
-  fake_->inject(
-      {.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 0});  // reset
   Result<json> got = client_->get("default", "configmaps", "r");
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(fake_->request_count("GET /api/v1/namespaces/default/configmaps/r"), 5);
@@ -155,8 +161,25 @@ TEST_F(KubeClientTest, RetriesTransientAnswersThenGivesUp) {
   ASSERT_EQ(sleeps.size(), 4u);
   EXPECT_EQ(sleeps[0], 500ms);
   EXPECT_EQ(sleeps[1], 1000ms);
-  EXPECT_EQ(sleeps[2], 3s) << "Retry-After honoured";
-  EXPECT_EQ(sleeps[3], 2000ms) << "capped at retry_backoff_max";
+  EXPECT_EQ(sleeps[2], 2000ms);
+  EXPECT_EQ(sleeps[3], 3s) << "Retry-After honoured";
+
+  // A connection closed without an answer. On a fresh connection (a reused one curl itself
+  // retries once) that is our retry.
+  FakeClock fresh_clock;
+  KubeClient fresh(config_, fresh_clock);
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 1, .status = 0});
+  got = fresh.get("default", "configmaps", "r");
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(fresh_clock.sleeps().size(), 1u);
+
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 20, .status = 503});
+  fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 20, .status = 503});
+  Result<json> capped = client_->get("default", "configmaps", "r");
+  ASSERT_FALSE(capped);
+  std::vector<std::chrono::nanoseconds> later = clock_.sleeps();
+  EXPECT_EQ(later.back(), 2000ms) << "capped at retry_backoff_max";
+  fake_->clear_faults();
 
   fake_->inject({.method = "GET", .path_contains = "/configmaps/r", .count = 10, .status = 503});
   Result<json> down = client_->get("default", "configmaps", "r");
@@ -279,6 +302,18 @@ TEST_F(KubeClientTest, ExecStreamsOutputStdinAndExitCode) {
   Result<int> bad_container = client_->exec("default", "p4", "nope", {"true"}, "", collect, {});
   ASSERT_FALSE(bad_container);
   EXPECT_EQ(bad_container.error().kind, ErrorKind::kInvalidInput);
+}
+
+TEST_F(KubeClientTest, ExecIntoAFinishedPodFailsAtOnce) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p7", "exit 0")));
+  ASSERT_TRUE(client_->wait_pod("default", "p7",
+                                [](const json& p) { return phase_is(p, "Succeeded"); }, 10s, {}));
+  Result<int> r =
+      client_->exec("default", "p7", "build", {"true"}, "", [](int, std::string_view) {}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(r.error().message.find("pod is Succeeded"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(clock_.sleeps().empty()) << "no retries";
 }
 
 TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {

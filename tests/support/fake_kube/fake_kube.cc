@@ -718,6 +718,7 @@ struct FakeKube::Impl {
   int drop_connections = 0;
   std::chrono::milliseconds start_delay{0};
   std::set<std::string> bad_images;
+  std::atomic<int> accepted{0};
   std::vector<std::string> request_log;
   std::map<std::string, std::shared_ptr<PodRt>> pods;  // uid -> runtime
   std::mt19937_64 rng{std::random_device{}()};
@@ -832,6 +833,7 @@ struct FakeKube::Impl {
       if (fds[0].revents == 0) continue;
       int fd = ::accept4(listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
+      ++accepted;
       std::lock_guard lock(conn_mu);
       for (auto it = conns.begin(); it != conns.end();) {
         if ((*it)->done.load()) {
@@ -2581,5 +2583,7 @@ int FakeKube::request_count(const std::string& needle) const {
   for (const std::string& r : impl_->request_log) n += r.find(needle) != std::string::npos;
   return n;
 }
+
+int FakeKube::connection_count() const { return impl_->accepted.load(); }
 
 }  // namespace glr

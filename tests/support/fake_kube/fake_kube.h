@@ -75,6 +75,8 @@ class FakeKube {
                           const std::string& name) const;
   // Requests (not /__control/) whose "METHOD path" contains `needle`.
   int request_count(const std::string& needle) const;
+  // TCP connections accepted so far.
+  int connection_count() const;
 
   struct Impl;
 
