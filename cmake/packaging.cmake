@@ -4,6 +4,10 @@ include(GNUInstallDirs)
 install(TARGETS glrunner RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(CODE "execute_process(COMMAND \${CMAKE_COMMAND} -E create_symlink glrunner
   \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/gitlab-runner)")
+# The Kubernetes executor's scripts call /usr/bin/gitlab-runner-helper in the helper
+# container (executors §7.1, §7.6): the same image then serves as helper_image.
+install(CODE "execute_process(COMMAND \${CMAKE_COMMAND} -E create_symlink glrunner
+  \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/gitlab-runner-helper)")
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/systemd/gitlab-runner.service
         DESTINATION lib/systemd/system)
 # /etc/gitlab-runner (0700) and the gitlab-runner user are created by the package's

@@ -1,27 +1,44 @@
-// The executors this build can run, as the daemon sees them (runner/ExecutorFactory).
+// The executors this build can run, as the daemon sees them (runner/ExecutorFactory):
+// shell, and kubernetes (executors §7.4) through a KubeClient shared by a runner's jobs.
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "runner/executor_factory.h"
+#include "util/clock.h"
 
 namespace glr {
+namespace kube {
+class KubeApi;
+}
 
 class LocalExecutorFactory final : public ExecutorFactory {
  public:
   // `working_dir` is the runner's working directory (`run -d`); shell jobs build
   // under <working_dir>/builds unless builds_dir says otherwise.
   LocalExecutorFactory(std::filesystem::path working_dir, std::string user);
+  ~LocalExecutorFactory() override;
   bool supports(const RunnerSettings& runner) const override;
   RunnerInfoPayload runner_info(const RunnerSettings& runner) const override;
+  // Thread-safe. The first kubernetes executor of a runner connects to the cluster and
+  // deletes the pods and secrets an earlier process of this runner left behind.
   Result<std::unique_ptr<Executor>> create(const RunnerSettings& runner) override;
 
  private:
+  Result<std::shared_ptr<kube::KubeApi>> kube_api(const RunnerSettings& runner);
+
   std::filesystem::path working_dir_;
   std::string user_;
   std::vector<std::string> base_env_;
+  SystemClock clock_;
+  std::mutex mu_;
+  // Runner token -> its cluster client. Guarded by mu_.
+  std::map<std::string, std::shared_ptr<kube::KubeApi>> kube_apis_;
 };
 
 }  // namespace glr

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/kubernetes_section.h"
 #include "config/runner_config.h"
 #include "config/toml_text.h"
 #include "util/duration.h"
@@ -373,6 +374,12 @@ Result<RunnerSettings> read_runner(const Ctx& ctx, const toml::table& t, const s
     if (const toml::table* sub = node->as_table()) {
       r.sections.push_back(key);
       r.raw_sections[key] = table_text(*sub);
+      if (key == "kubernetes") {
+        Result<KubernetesSettings> k =
+            config_internal::read_kubernetes_section(*sub, ctx.source, path);
+        if (!k) return fail(k.error());
+        r.kubernetes = std::move(*k);
+      }
     }
   }
   r.url = expand_env(r.url, env);

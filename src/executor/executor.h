@@ -40,7 +40,16 @@ struct ExecutorTraits {
   std::string default_builds_dir{};  // absolute
   std::string default_cache_dir{};
   std::string exit_error_prefix = "exit status";  // shell: "exit status N", docker: "exit code N"
+  // The helper binary as the stage scripts must call it (executors §7.1); empty: the running
+  // runner binary (shell). Container executors name the path inside the helper container.
+  std::string helper_command{};
+  // prepare_script prints "Running on <host> via <runner_hostname>..." when set (§7.1).
+  std::string runner_hostname{};
 };
+
+// A prepare() error whose message starts with this is the job's image failing to pull: the
+// job fails with image_pull_failure and prepare is not retried (executors §7.4).
+inline constexpr const char* kImagePullFailedPrefix = "image pull failed";
 
 // Everything prepare() needs beyond the payload, resolved by the engine.
 struct PrepareOptions {
@@ -48,6 +57,9 @@ struct PrepareOptions {
   std::string project_dir{};
   std::string cache_dir{};
   std::string user{};  // `run --user`: run scripts as this OS user (shell executor)
+  int concurrent_project_id = 0;  // CI_CONCURRENT_PROJECT_ID (pod names, executors §7.4)
+  Variables variables{};          // the job's final variable list (executors §3.1)
+  std::stop_token stop{};         // requested when the job is canceled during a long prepare
 };
 
 class Executor {

@@ -177,7 +177,10 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.post_get_sources_script = config_.runner.post_get_sources_script;
   ctx.pre_build_script = config_.runner.pre_build_script;
   ctx.post_build_script = config_.runner.post_build_script;
-  ctx.helper_command = config_.helper_command;
+  ctx.helper_command = executor_.traits().helper_command.empty()
+                           ? config_.helper_command
+                           : executor_.traits().helper_command;
+  ctx.runner_hostname = executor_.traits().runner_hostname;
   ctx.shared_environment = !executor_.traits().disposable_environment;
   ctx.shell = executor_.traits().shell;
   ctx.trace_sections = job_.features.trace_sections;
@@ -302,6 +305,9 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
     options.cache_dir = dirs_->cache_dir;
   }
   options.user = config_.user;
+  options.concurrent_project_id = config_.concurrent_project_id;
+  options.variables = vars_.list;
+  options.stop = job_stop_.get_token();
   StageResult result;
   for (int attempt = 0; attempt < 3; ++attempt) {
     Result<> prepared = executor_.prepare(job_, options, trace);
@@ -316,9 +322,15 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
     FailureReason reason = prepared.error().kind == ErrorKind::kInvalidInput
                                ? FailureReason::kRunnerConfigurationError
                                : FailureReason::kRunnerSystemFailure;
+    if (prepared.error().message.starts_with(kImagePullFailedPrefix)) {
+      reason = FailureReason::kImagePullFailure;
+    }
     result = StageFailure{reason, prepared.error().message, 0};
-    // Configuration errors are not retried (executors §1.4).
-    if (reason == FailureReason::kRunnerConfigurationError || attempt == 2) break;
+    // Configuration errors and images that cannot be pulled are not retried (executors §1.4).
+    if (reason == FailureReason::kRunnerConfigurationError ||
+        reason == FailureReason::kImagePullFailure || attempt == 2) {
+      break;
+    }
     error(trace, "Preparation failed: " + prepared.error().message);
     info(trace, "Will be retried in " + format_go_duration(config_.prepare_retry_delay) + " ...");
     if (!clock_.sleep_for(config_.prepare_retry_delay, job_stop_.get_token())) {

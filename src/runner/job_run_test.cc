@@ -153,6 +153,17 @@ TEST(JobRun, PrepareErrorIsSystemFailureAfterThreeTries) {
   EXPECT_TRUE(log.ends_with("\x1b[31;1mERROR: Job failed (system failure): disk full\x1b[0;m\n"));
 }
 
+TEST(JobRun, ImagePullFailureIsNotRetried) {
+  Harness h;
+  h.executor.prepare_error =
+      Error{ErrorKind::kInvalidInput, "image pull failed: Back-off pulling image \"nope\""};
+  h.make(sample_job());
+  JobOutcome o = h.execute();
+  EXPECT_EQ(o.reason, FailureReason::kImagePullFailure);
+  std::string log = h.log();
+  EXPECT_EQ(log.find("Preparation failed"), std::string::npos);  // no second attempt
+}
+
 // A stage that blocks until stopped, and tells the test when it started.
 void block_until_stopped(FakeExecutor& ex, const std::string& stage, std::promise<void>& started) {
   ex.hooks[stage] = [&started](std::stop_token stop) -> Result<ExitStatus> {
