@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/ci_yaml.h"
 #include "pipeline/fake_job_launcher.h"
 #include "support/temp_dir.h"
 
@@ -177,6 +178,42 @@ TEST_F(RunExec, WorkflowRules) {
   EXPECT_EQ(run({}), 0);
   ASSERT_EQ(launcher_.jobs().size(), 1u);
   EXPECT_EQ(find_variable(launcher_.jobs()[0].spec.variables, "TARGET")->value, "wf");
+}
+
+}  // namespace
+}  // namespace glr
+
+namespace glr {
+namespace {
+
+// pipeline-yaml §9.9: which jobs' artifacts (and dotenv variables) each job receives.
+TEST(ArtifactSources, FollowStagesNeedsAndDependencies) {
+  Result<PipelineConfig> pipeline = parse_pipeline(
+      "stages: [build, test]\n"
+      "a: {stage: build, script: [x]}\n"
+      "b: {stage: build, script: [x]}\n"
+      "c: {stage: build, needs: [a], script: [x]}\n"
+      "all: {stage: test, script: [x]}\n"
+      "deps: {stage: test, dependencies: [b], script: [x]}\n"
+      "none: {stage: test, dependencies: [], script: [x]}\n"
+      "no_art: {stage: test, needs: [{job: a, artifacts: false}, b], script: [x]}\n"
+      "need_deps: {stage: test, needs: [a, b], dependencies: [b], script: [x]}\n"
+      "empty_needs: {stage: test, needs: [], script: [x]}\n",
+      ".gitlab-ci.yml");
+  ASSERT_TRUE(pipeline) << pipeline.error().message;
+  Result<PipelineGraph> graph = build_graph(*pipeline);
+  ASSERT_TRUE(graph) << graph.error().message;
+  auto sources = [&](const std::string& name) {
+    return artifact_sources(*graph, *pipeline, *graph->find(name));
+  };
+  EXPECT_EQ(sources("a"), (std::vector<std::string>{}));
+  EXPECT_EQ(sources("c"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(sources("all"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(sources("deps"), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(sources("none"), (std::vector<std::string>{}));
+  EXPECT_EQ(sources("no_art"), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(sources("need_deps"), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(sources("empty_needs"), (std::vector<std::string>{}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@ struct LocalJob {
   std::string name{};
   std::string stage{};
   JobSpec spec{};
+  // What the job uploads after it ends (nullopt: nothing), and the jobs whose artifacts and
+  // dotenv variables it receives, in download order (pipeline-yaml §9.9).
+  std::optional<ArtifactsDef> artifacts{};
+  std::vector<std::string> artifact_sources{};
+  // --variable values: dotenv variables (§7.1 #7) go below them, so the launcher re-adds them.
+  Variables cli_variables{};
   friend bool operator==(const LocalJob&, const LocalJob&) = default;
 };
 
