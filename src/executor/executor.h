@@ -48,6 +48,10 @@ struct PrepareOptions {
   std::string project_dir{};
   std::string cache_dir{};
   std::string user{};  // `run --user`: run scripts as this OS user (shell executor)
+  int concurrent_project_id = 0;  // CI_CONCURRENT_PROJECT_ID (docker container names)
+  // The job's final variable list ("KEY=VALUE", public and internal ones): service
+  // containers get it as their environment (docker).
+  std::vector<std::string> job_env{};
 };
 
 class Executor {
@@ -65,6 +69,11 @@ class Executor {
                                  std::stop_token stop) = 0;
   // Removes everything prepare() created. Never fails: problems are logged.
   virtual void cleanup() noexcept = 0;
+  // Where a stage that is not `in_build_container` sees `path` (a builds or cache
+  // directory of the job). Executors that run every stage in one environment keep it;
+  // docker without a helper image runs those stages on the runner host, in a staging
+  // copy of the build directory.
+  virtual std::string predefined_path(const std::string& path) const { return path; }
 };
 
 }  // namespace glr
