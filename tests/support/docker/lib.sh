@@ -49,7 +49,7 @@ docker_config() {
     echo "  executor = \"docker\""
     echo "  [runners.docker]"
     echo "    image = \"glrunner-test/sh:1\""
-    echo "    pull_policy = [\"if-not-present\"]"
+    case " $* " in *pull_policy\ =*) ;; *) echo "    pull_policy = [\"if-not-present\"]" ;; esac
     local line
     for line in "$@"; do echo "    $line"; done
   } >"$file"

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Docker executor pull policies and failures that must end the job quickly with the
+# official failure reason: a missing image with pull_policy never, a job pull policy
+# outside allowed_pull_policies (runner_configuration_error, not retried), a
+# disallowed image, an unreachable daemon (runner_system_failure), and an image
+# without bash running in sh.
+source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/../support/docker/lib.sh"
+docker_setup
+start_fake_gitlab
+control POST runners "glrt-t1_dockpull01" >/dev/null
+
+run_job() {  # run_job CONFIG JOB_JSON -> sets STATE REASON, trace in $WORK/trace.txt
+  local id
+  id=$(control POST jobs "$2" | jq -r .id)
+  run_expect 0 timeout 100 "$GLRUNNER" run-single -r docker-e2e -c "$1" --max-builds 1 --wait-timeout 60 -d "$WORK"
+  control GET "jobs/$id" > "$WORK/record.json"
+  jq -r .trace "$WORK/record.json" > "$WORK/trace.txt"
+  STATE=$(jq -r .state "$WORK/record.json")
+  REASON=$(jq -r .failure_reason "$WORK/record.json")
+}
+
+# never + missing image: configuration error, no retries.
+docker_config "$WORK/never.toml" glrt-t1_dockpull01 'pull_policy = ["never"]'
+run_job "$WORK/never.toml" "$(job_json glrunner-test/missing:1 '["true"]')"
+[ "$STATE/$REASON" = failed/runner_configuration_error ] || { cat "$WORK/trace.txt"; fail "never: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "Using effective pull policy of [never] for container glrunner-test/missing:1"
+expect_contains "$WORK/trace.txt" "No such image: glrunner-test/missing:1"
+expect_not_contains "$WORK/trace.txt" "Will be retried"
+
+# never + present image, in an image without bash: the detect script falls back to sh.
+run_job "$WORK/never.toml" "$(job_json glrunner-test/sh:1 '["echo \"$GREETING\"", "test ! -e /bin/bash && echo no-bash-here"]')"
+[ "$STATE" = success ] || { cat "$WORK/trace.txt"; fail "sh image: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "hello from the job"
+expect_contains "$WORK/trace.txt" "no-bash-here"
+
+# The job asks for a policy the runner does not allow.
+docker_config "$WORK/allowed.toml" glrt-t1_dockpull01 'allowed_pull_policies = ["never"]'
+run_job "$WORK/allowed.toml" "$(job_json glrunner-test/sh:1 '["true"]' ',"x":0' | jq -c '.image.pull_policy = ["always"]')"
+[ "$STATE/$REASON" = failed/runner_configuration_error ] || { cat "$WORK/trace.txt"; fail "allowed: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "is not one of the allowed_pull_policies ([never])"
+
+# A failing script: exit code wording of the docker executor.
+run_job "$WORK/never.toml" "$(job_json glrunner-test/sh:1 '["exit 3"]')"
+[ "$STATE/$REASON" = failed/script_failure ] || { cat "$WORK/trace.txt"; fail "exit 3: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "ERROR: Job failed: exit code 3"
+
+# Bad config value: a clear error naming the field.
+docker_config "$WORK/bad.toml" glrt-t1_dockpull01 'memory = "12qq"'
+run_job "$WORK/bad.toml" "$(job_json glrunner-test/sh:1 '["true"]')"
+[ "$STATE" = failed ] || fail "bad config: $STATE"
+grep -qF "[runners.docker] memory" "$WORK/trace.txt" "$WORK/err" "$WORK/out" ||
+  { cat "$WORK/trace.txt" "$WORK/err"; fail "bad config error does not name the field"; }
+
+# Unreachable daemon: system failure after the prepare retries, not a hang.
+docker_config "$WORK/nodaemon.toml" glrt-t1_dockpull01 'host = "unix:///nonexistent/docker.sock"'
+run_job "$WORK/nodaemon.toml" "$(job_json glrunner-test/sh:1 '["true"]')"
+[ "$STATE/$REASON" = failed/runner_system_failure ] || { cat "$WORK/trace.txt"; fail "no daemon: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "Cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"
+
+expect_no_leftovers dockpull0
+echo ok
