@@ -637,7 +637,7 @@ void DockerExecutor::wait_for_services(TraceSink& trace) {
                         " probably didn't start properly.\n\nHealth check error:\n" + problem +
                         "\n\nHealth check container logs:\n\n\nService container logs:\n" + logs +
                         "\n\n\x1b[0;33m*********\x1b[0;m\n\n";
-    trace.write(kRunnerStream, block);
+    trace.write(StreamId{0, true}, block);  // stream 00, stderr (§7.3 step 10)
   }
 }
 
