@@ -59,12 +59,14 @@ Result<> add_entry(archive* a, const std::string& name, const struct stat& st,
 
 }  // namespace
 
-Result<std::string> tar_directory(const std::filesystem::path& dir, const std::string& name) {
+Result<std::string> tar_directory(const std::filesystem::path& dir, const std::string& name,
+                                  bool umask0000) {
   std::string out;
   auto a = new_writer(out);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(ErrorKind::kIo, "tar: " + dir.string() + " is not a directory");
+  if (umask0000) st.st_mode |= 0777;
   // Every directory on the way to `name` gets its own entry ("grp/", "grp/app/").
   for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
     if (Result<> r = add_entry(a.get(), name.substr(0, slash + 1), st, {}, {}); !r) return fail(r.error());
@@ -91,6 +93,7 @@ Result<std::string> tar_directory(const std::filesystem::path& dir, const std::s
     } else {
       continue;  // sockets, fifos, devices stay behind
     }
+    if (umask0000 && !S_ISLNK(st.st_mode)) st.st_mode |= S_ISDIR(st.st_mode) ? 0777 : 0666;
     if (Result<> r = add_entry(a.get(), rel, st, data, target); !r) return fail(r.error());
   }
   if (ec) return fail(ErrorKind::kIo, "tar " + dir.string() + ": " + ec.message());

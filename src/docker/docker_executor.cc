@@ -728,7 +728,7 @@ Result<> DockerExecutor::upload_builds() {
     root = project.parent_path().string();
     name = project.filename().string();
   }
-  Result<std::string> tar = tar_directory(host, name);
+  Result<std::string> tar = tar_directory(host, name, /*umask0000=*/true);
   if (!tar) return fail(tar.error());
   Result<DockerResponse> r =
       client_->request("PUT", "/containers/" + build_id_ + "/archive?path=" + docker_url_escape(root),

@@ -2,8 +2,8 @@
 # Docker executor pull policies and failures that must end the job quickly with the
 # official failure reason: a missing image with pull_policy never, a job pull policy
 # outside allowed_pull_policies (runner_configuration_error, not retried), a
-# disallowed image, an unreachable daemon (runner_system_failure), and an image
-# without bash running in sh.
+# bad config value, an unreachable daemon (runner_system_failure), and an image
+# without bash running in sh, a non-root build user.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/../support/docker/lib.sh"
 docker_setup
@@ -33,6 +33,12 @@ run_job "$WORK/never.toml" "$(job_json glrunner-test/sh:1 '["echo \"$GREETING\""
 [ "$STATE" = success ] || { cat "$WORK/trace.txt"; fail "sh image: $STATE/$REASON"; }
 expect_contains "$WORK/trace.txt" "hello from the job"
 expect_contains "$WORK/trace.txt" "no-bash-here"
+
+# A non-root build user can write in the project directory copied into the container.
+docker_config "$WORK/user.toml" glrt-t1_dockpull01 'user = "65534:65534"'
+run_job "$WORK/user.toml" "$(job_json glrunner-test/sh:1 '["echo uid=$(id -u)", "echo x > written.txt", "cat written.txt"]')"
+[ "$STATE" = success ] || { cat "$WORK/trace.txt"; fail "user: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "uid=65534"
 
 # The job asks for a policy the runner does not allow.
 docker_config "$WORK/allowed.toml" glrt-t1_dockpull01 'allowed_pull_policies = ["never"]'
