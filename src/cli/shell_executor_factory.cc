@@ -53,11 +53,14 @@ RunnerInfoPayload LocalExecutorFactory::runner_info(const RunnerSettings& runner
 Result<std::unique_ptr<Executor>> LocalExecutorFactory::create(const RunnerSettings& runner) {
   if (runner.executor == "docker") {
     Result<DockerSettings> settings = docker_settings(runner);
-    if (!settings) return fail(settings.error());
     DockerExecutorOptions options;
-    options.endpoint = resolve_docker_endpoint(settings->host, settings->tls_verify,
-                                               settings->tls_cert_path, base_env_);
-    options.docker = std::move(*settings);
+    if (settings) {
+      options.endpoint = resolve_docker_endpoint(settings->host, settings->tls_verify,
+                                                 settings->tls_cert_path, base_env_);
+      options.docker = std::move(*settings);
+    } else {
+      options.config_error = settings.error();  // reported by prepare() in the job log
+    }
     options.runner_token = runner.token.value;
     options.runner_id = runner.id != 0 ? std::to_string(runner.id) : std::string();
     auto ff = runner.feature_flags.find("FF_NETWORK_PER_BUILD");

@@ -19,8 +19,8 @@ class LocalExecutorFactory final : public ExecutorFactory {
                        bool local_project = false);
   bool supports(const RunnerSettings& runner) const override;
   RunnerInfoPayload runner_info(const RunnerSettings& runner) const override;
-  // Docker runners: a missing or invalid [runners.docker] section is a kInvalidInput
-  // error naming the field.
+  // Docker runners: a missing or invalid [runners.docker] section fails the job's
+  // prepare stage with a configuration error naming the field.
   Result<std::unique_ptr<Executor>> create(const RunnerSettings& runner) override;
   // At `run` start: removes the containers, networks and per-job volumes a crashed
   // runner left behind for each docker runner (found by labels). Logs what it did.

@@ -220,6 +220,7 @@ std::string DockerExecutor::labels_json_fragment(const std::string& type) const 
 
 Result<> DockerExecutor::prepare(const JobSpec& job, const PrepareOptions& options,
                                  TraceSink& trace) {
+  if (options_.config_error) return fail(*options_.config_error);
   // A retried prepare starts from nothing: remove what the failed attempt created.
   if (!containers_.empty() || !job_volumes_.empty() || !network_.empty()) cleanup();
   job_ = &job;

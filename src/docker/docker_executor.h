@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct DockerExecutorOptions {
   // `exec`: the project dir is the user's working tree; host stages use it in place
   // and container changes are not copied back.
   bool local_project = false;
+  // A [runners.docker] problem found while building the executor: prepare() reports it
+  // as a configuration error in the job log (executors §1.8).
+  std::optional<Error> config_error{};
 };
 
 // Labels and name prefix shared by everything a job creates (§7.3 "Names").

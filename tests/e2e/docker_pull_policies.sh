@@ -54,9 +54,9 @@ expect_contains "$WORK/trace.txt" "ERROR: Job failed: exit code 3"
 # Bad config value: a clear error naming the field.
 docker_config "$WORK/bad.toml" glrt-t1_dockpull01 'memory = "12qq"'
 run_job "$WORK/bad.toml" "$(job_json glrunner-test/sh:1 '["true"]')"
-[ "$STATE" = failed ] || fail "bad config: $STATE"
-grep -qF "[runners.docker] memory" "$WORK/trace.txt" "$WORK/err" "$WORK/out" ||
-  { cat "$WORK/trace.txt" "$WORK/err"; fail "bad config error does not name the field"; }
+[ "$STATE/$REASON" = failed/runner_configuration_error ] || { cat "$WORK/trace.txt"; fail "bad config: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" '[runners.docker] memory: invalid size "12qq"'
+expect_not_contains "$WORK/trace.txt" "Will be retried"
 
 # Unreachable daemon: system failure after the prepare retries, not a hang.
 docker_config "$WORK/nodaemon.toml" glrt-t1_dockpull01 'host = "unix:///nonexistent/docker.sock"'
