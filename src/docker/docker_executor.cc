@@ -464,15 +464,21 @@ Result<std::string> DockerExecutor::resolve_image(const std::string& image,
 }
 
 std::string DockerExecutor::registry_auth(const std::string& image, TraceSink& trace) {
+  RegistryAuth auth = docker_registry_auth(image, job_->variables, job_->credentials);
+  if (!auth.source.empty()) println(trace, "Authenticating with credentials from " + auth.source);
+  return auth.header;
+}
+
+RegistryAuth docker_registry_auth(const std::string& image, const Variables& variables,
+                                  const std::vector<Credential>& credentials) {
   std::string registry = registry_of(image);
   auto encode = [&](const std::string& user, const std::string& password, const std::string& server) {
     json a = {{"username", user}, {"password", password}, {"serveraddress", server}};
     return base64(a.dump(), true);
   };
-  for (const Variable& v : job_->variables) {
-    if (v.key != "DOCKER_AUTH_CONFIG") continue;
-    json cfg = json::parse(v.value, nullptr, false);
-    if (!cfg.is_object() || !cfg.contains("auths") || !cfg["auths"].is_object()) break;
+  const Variable* config = find_variable(variables, "DOCKER_AUTH_CONFIG");
+  json cfg = config != nullptr ? json::parse(config->value, nullptr, false) : json();
+  if (cfg.is_object() && cfg.contains("auths") && cfg["auths"].is_object()) {
     for (const auto& [server, entry] : cfg["auths"].items()) {
       std::string host = server;
       if (starts_with(host, "https://")) host = host.substr(8);
@@ -484,14 +490,12 @@ std::string DockerExecutor::registry_auth(const std::string& image, TraceSink& t
       std::string pair = unbase64(entry["auth"].get<std::string>());
       size_t colon = pair.find(':');
       if (colon == std::string::npos) continue;
-      println(trace, "Authenticating with credentials from $DOCKER_AUTH_CONFIG");
-      return encode(pair.substr(0, colon), pair.substr(colon + 1), server);
+      return {encode(pair.substr(0, colon), pair.substr(colon + 1), server), "$DOCKER_AUTH_CONFIG"};
     }
   }
-  for (const Credential& c : job_->credentials) {
+  for (const Credential& c : credentials) {
     if (c.type != "registry" || c.url != registry) continue;
-    println(trace, "Authenticating with credentials from job payload (GitLab Registry)");
-    return encode(c.username, c.password.value, c.url);
+    return {encode(c.username, c.password.value, c.url), "job payload (GitLab Registry)"};
   }
   return {};
 }

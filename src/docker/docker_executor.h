@@ -106,6 +106,15 @@ class DockerExecutor final : public Executor {
 // with this short token (a crash left them behind). Returns how many were removed.
 int remove_stale_docker_resources(DockerClient& client, const std::string& short_token);
 
+struct RegistryAuth {
+  std::string header{};  // X-Registry-Auth value (base64url JSON), empty: anonymous
+  std::string source{};  // "$DOCKER_AUTH_CONFIG", "job payload (GitLab Registry)"
+};
+// §7.3 registry credentials for pulling `image`: DOCKER_AUTH_CONFIG first, then the
+// payload's registry credentials; the first entry matching the image's registry wins.
+RegistryAuth docker_registry_auth(const std::string& image, const Variables& variables,
+                                  const std::vector<Credential>& credentials);
+
 // The RFC 1123-ish cleaning of §7.3: lower case, [-a-z0-9] only, no leading
 // non-alphanumerics, at most 63 characters.
 std::string docker_clean_name(const std::string& name);

@@ -79,6 +79,21 @@ TEST(DockerNames, ServiceAliases) {
             (std::vector<std::string>{"redis", "cache", "kv"}));
 }
 
+TEST(DockerRegistryAuth, DockerAuthConfigWinsOverPayloadCredentials) {
+  // "user:pa55" in base64.
+  Variables vars{Variable{.key = "DOCKER_AUTH_CONFIG",
+                          .value = R"({"auths":{"registry.example.com:5000":{"auth":"dXNlcjpwYTU1"}}})"}};
+  std::vector<Credential> creds{Credential{.type = "registry", .url = "registry.example.com:5000",
+                                           .username = "gitlab-ci-token", .password = Secret{"tok"}}};
+  RegistryAuth a = docker_registry_auth("registry.example.com:5000/grp/img:1", vars, creds);
+  EXPECT_EQ(a.source, "$DOCKER_AUTH_CONFIG");
+  EXPECT_FALSE(a.header.empty());
+  a = docker_registry_auth("registry.example.com:5000/grp/img:1", {}, creds);
+  EXPECT_EQ(a.source, "job payload (GitLab Registry)");
+  a = docker_registry_auth("alpine:3", vars, creds);
+  EXPECT_TRUE(a.header.empty());
+}
+
 TEST(DockerConfig, ParsesKeysAndSizes) {
   Result<DockerSettings> s = parse_docker_settings(
       "image = 'alpine'\npull_policy = ['if-not-present', 'never']\nmemory = '512m'\n"
