@@ -214,7 +214,9 @@ std::string DockerExecutor::labels_json_fragment(const std::string& type) const 
   json labels = json::object();
   for (const auto& [k, v] : labels_) labels[k] = v;
   labels[std::string(kDockerLabelPrefix) + "type"] = type;
-  for (const auto& [k, v] : options_.docker.container_labels) labels[k] = v;
+  if (type == "build" || type == "service") {
+    for (const auto& [k, v] : options_.docker.container_labels) labels[k] = v;
+  }
   return labels.dump();
 }
 

@@ -2,7 +2,7 @@
 # Docker executor against a daemon reached over tcp (the remote-daemon path: sources
 # and scripts move through the archive API, nothing is bind-mounted from the runner
 # host), with FF_NETWORK_PER_BUILD: the service is reached by its network alias on
-# the per-build network, which is removed afterwards.
+# the per-build network, which is removed afterwards; the /cache volume is kept.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/../support/docker/lib.sh"
 docker_setup
@@ -11,7 +11,8 @@ curl -fsS --max-time 3 "$tcp_url/_ping" >/dev/null 2>&1 ||
   { echo "SKIP: the running Docker daemon does not listen on $DOCKER_TCP"; exit 77; }
 start_fake_gitlab
 control POST runners "glrt-t1_dockremote" >/dev/null
-docker_config "$WORK/config.toml" glrt-t1_dockremote "host = \"$DOCKER_TCP\""
+docker_config "$WORK/config.toml" glrt-t1_dockremote "host = \"$DOCKER_TCP\"" 'volumes = ["/cache"]' \
+  'container_labels = { "org.example.team" = "e2e" }'
 echo "  [runners.feature_flags]" >>"$WORK/config.toml"
 echo "    FF_NETWORK_PER_BUILD = true" >>"$WORK/config.toml"
 
@@ -26,6 +27,11 @@ jq -r .trace "$WORK/record.json" > "$WORK/trace.txt"
 expect_contains "$WORK/trace.txt" "hello from the job"
 [ "$(grep -c service-ok "$WORK/trace.txt")" -ge 2 ] || { cat "$WORK/trace.txt"; fail "service not reached by both aliases"; }
 expect_not_contains "$WORK/trace.txt" "probably didn't start properly"
+# The /cache volume is the reusable U-cache-<md5> one: kept for the next job of this slot.
+reusable=$(docker volume ls -q --filter label=com.gitlab.gitlab-runner.runner.id=dockremot)
+case "$reusable" in runner-*-cache-*) ;; *) fail "expected one reusable cache volume, got: $reusable" ;; esac
+docker volume inspect -f '{{index .Labels "com.gitlab.gitlab-runner.type"}}' "$reusable" | grep -q cache || fail "volume type label missing"
+docker volume rm "$reusable" >/dev/null
 expect_no_leftovers dockremot
 docker network ls --format '{{.Name}}' | grep -q '^runner-dockremot-7-0-' && fail "per-build network left behind"
 echo ok
