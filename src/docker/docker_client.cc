@@ -202,7 +202,7 @@ namespace {
 
 struct AttachState {
   DockerStreamDemuxer demux;
-  const std::function<void()>* on_attached = nullptr;
+  const std::function<bool()>* on_attached = nullptr;
   const std::function<void(bool, std::string_view)>* on_output = nullptr;
   bool attached = false;
   std::stop_token stop;
@@ -214,7 +214,7 @@ size_t attach_header(char* data, size_t size, size_t n, void* user) {
   // The empty line that ends the headers: the daemon is now attached.
   if (!st->attached && (line == "\r\n" || line == "\n")) {
     st->attached = true;
-    (*st->on_attached)();
+    if (!(*st->on_attached)()) return 0;  // aborts the transfer
   }
   return size * n;
 }
@@ -232,7 +232,7 @@ int attach_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
 
 }  // namespace
 
-Result<> DockerClient::attach(const std::string& id, const std::function<void()>& on_attached,
+Result<> DockerClient::attach(const std::string& id, const std::function<bool()>& on_attached,
                               const std::function<void(bool, std::string_view)>& on_output,
                               std::stop_token stop) {
   CurlPtr c(curl_easy_init());
@@ -254,13 +254,14 @@ Result<> DockerClient::attach(const std::string& id, const std::function<void()>
   curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, &st);
   CURLcode rc = curl_easy_perform(c.get());
   if (rc == CURLE_ABORTED_BY_CALLBACK) return fail(ErrorKind::kCanceled, "canceled");
+  if (rc == CURLE_WRITE_ERROR && st.attached) return {};  // on_attached gave up
   if (rc != CURLE_OK && rc != CURLE_PARTIAL_FILE && rc != CURLE_RECV_ERROR)
     return fail(ErrorKind::kUnavailable, "docker attach " + id + ": " + curl_easy_strerror(rc));
   long status = 0;
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status != 200 && status != 101)
     return fail(ErrorKind::kUnavailable, "docker attach " + id + ": HTTP " + std::to_string(status));
-  if (!st.attached) on_attached();
+  if (!st.attached) (void)on_attached();
   return {};
 }
 

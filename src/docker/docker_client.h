@@ -58,9 +58,10 @@ class DockerClient {
 
   // POST /containers/<id>/attach?stream=1&stdout=1&stderr=1 and streams the demultiplexed
   // frames to `on_output(is_stderr, bytes)` until the container's streams close.
-  // `on_attached` runs once the daemon accepted the attach (start the container then).
+  // `on_attached` runs once the daemon accepted the attach (start the container then);
+  // returning false abandons the attach at once (the start failed).
   // Returns kCanceled when `stop` was requested.
-  Result<> attach(const std::string& id, const std::function<void()>& on_attached,
+  Result<> attach(const std::string& id, const std::function<bool()>& on_attached,
                   const std::function<void(bool, std::string_view)>& on_output,
                   std::stop_token stop);
 

@@ -800,7 +800,9 @@ Result<ExitStatus> DockerExecutor::run_in_container(const StageScript& script, T
     if (!r || (r->status != 204 && r->status != 304)) {
       start_failed = true;
       start_error = r ? Error{ErrorKind::kUnavailable, "start build container: " + json_error(*r)} : r.error();
+      return false;  // nothing will ever be written to the attach stream
     }
+    return true;
   };
   Result<> attached = client_->attach(
       build_id_, on_attached,

@@ -58,6 +58,12 @@ run_job "$WORK/bad.toml" "$(job_json glrunner-test/sh:1 '["true"]')"
 expect_contains "$WORK/trace.txt" '[runners.docker] memory: invalid size "12qq"'
 expect_not_contains "$WORK/trace.txt" "Will be retried"
 
+# An entrypoint that does not exist: the start fails, the job fails instead of
+# waiting on the attach stream.
+run_job "$WORK/never.toml" "$(job_json glrunner-test/sh:1 '["true"]' | jq -c '.image.entrypoint = ["/nonexistent"]')"
+[ "$STATE" = failed ] || { cat "$WORK/trace.txt"; fail "bad entrypoint: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "start build container"
+
 # Unreachable daemon: system failure after the prepare retries, not a hang.
 docker_config "$WORK/nodaemon.toml" glrt-t1_dockpull01 'host = "unix:///nonexistent/docker.sock"'
 run_job "$WORK/nodaemon.toml" "$(job_json glrunner-test/sh:1 '["true"]')"
