@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -158,6 +160,17 @@ bool tcp_port_open(const std::string& ip, int port) {
 }
 
 }  // namespace
+
+ErrorKind pull_error_kind(long status, const std::string& text) {
+  std::string t = to_lower(text);
+  auto has = [&t](const char* word) { return t.find(word) != std::string::npos; };
+  if (status == 404 || has("not found") || has("manifest unknown") || has("does not exist"))
+    return ErrorKind::kNotFound;
+  if (status == 401 || status == 403 || has("unauthorized") || has("denied") ||
+      has("authentication required"))
+    return ErrorKind::kUnauthorized;
+  return ErrorKind::kExternalDependency;
+}
 
 std::string docker_clean_name(const std::string& name) {
   std::string out;
@@ -458,9 +471,9 @@ Result<std::string> DockerExecutor::resolve_image(const std::string& image,
       if (j) return found(*j);
       error_text = j.error().message;
     }
-    last = Error{ErrorKind::kUnavailable, "failed to pull image \"" + image + "\" with specified policies " +
-                                              go_list(policies) + ": " + error_text};
-    if (r && r->status == 404) last.kind = ErrorKind::kNotFound;
+    last = Error{pull_error_kind(r ? r->status : 0, error_text),
+                 "failed to pull image \"" + image + "\" with specified policies " +
+                     go_list(policies) + ": " + error_text};
   }
   return fail(last);
 }
@@ -679,7 +692,22 @@ Result<> DockerExecutor::ensure_build_container(TraceSink& trace) {
   if (!d.tmpfs.empty()) hc["Tmpfs"] = d.tmpfs;
   if (!d.cap_add.empty()) hc["CapAdd"] = d.cap_add;
   if (!d.cap_drop.empty()) hc["CapDrop"] = d.cap_drop;
-  if (!d.security_opt.empty()) hc["SecurityOpt"] = d.security_opt;
+  if (!d.security_opt.empty()) {
+    // A seccomp profile given as a file on the runner host is inlined (§7.3): the
+    // daemon, possibly remote, expects the JSON itself.
+    std::vector<std::string> opts;
+    for (const std::string& opt : d.security_opt) {
+      std::string path = starts_with(opt, "seccomp=") ? opt.substr(8) : std::string();
+      if (!path.empty() && path != "unconfined" && std::filesystem::is_regular_file(path)) {
+        std::ifstream in(path);
+        std::string profile((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        opts.push_back("seccomp=" + profile);
+      } else {
+        opts.push_back(opt);
+      }
+    }
+    hc["SecurityOpt"] = opts;
+  }
   if (!d.sysctls.empty()) hc["Sysctls"] = d.sysctls;
   if (!d.runtime.empty()) hc["Runtime"] = d.runtime;
   if (!d.userns_mode.empty()) hc["UsernsMode"] = d.userns_mode;

@@ -115,6 +115,11 @@ struct RegistryAuth {
 RegistryAuth docker_registry_auth(const std::string& image, const Variables& variables,
                                   const std::vector<Credential>& credentials);
 
+// How a failed pull ends the job (executors §1.8): a missing image (kNotFound) or a
+// denied one (kUnauthorized) is a configuration error, anything else a network
+// problem (kExternalDependency, retried).
+ErrorKind pull_error_kind(long status, const std::string& text);
+
 // The RFC 1123-ish cleaning of §7.3: lower case, [-a-z0-9] only, no leading
 // non-alphanumerics, at most 63 characters.
 std::string docker_clean_name(const std::string& name);

@@ -94,6 +94,14 @@ TEST(DockerRegistryAuth, DockerAuthConfigWinsOverPayloadCredentials) {
   EXPECT_TRUE(a.header.empty());
 }
 
+TEST(DockerPull, ErrorKinds) {
+  EXPECT_EQ(pull_error_kind(404, ""), ErrorKind::kNotFound);
+  EXPECT_EQ(pull_error_kind(200, "manifest unknown: manifest unknown"), ErrorKind::kNotFound);
+  EXPECT_EQ(pull_error_kind(500, "unauthorized: authentication required"), ErrorKind::kUnauthorized);
+  EXPECT_EQ(pull_error_kind(500, "dial tcp 127.0.0.1:1: connect: connection refused"),
+            ErrorKind::kExternalDependency);
+}
+
 TEST(DockerConfig, ParsesKeysAndSizes) {
   Result<DockerSettings> s = parse_docker_settings(
       "image = 'alpine'\npull_policy = ['if-not-present', 'never']\nmemory = '512m'\n"

@@ -347,10 +347,14 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
       result = failure_from_stop();
       break;
     }
-    // kNotFound: an image that is missing and may not be pulled (executors §1.8).
-    FailureReason reason = prepared.error().kind == ErrorKind::kInvalidInput ||
-                                   prepared.error().kind == ErrorKind::kNotFound
+    // kNotFound / kUnauthorized: an image that is missing or denied (executors §1.8);
+    // kExternalDependency: pulling failed on the network, retried first.
+    ErrorKind kind = prepared.error().kind;
+    FailureReason reason = kind == ErrorKind::kInvalidInput || kind == ErrorKind::kNotFound ||
+                                   kind == ErrorKind::kUnauthorized
                                ? FailureReason::kRunnerConfigurationError
+                           : kind == ErrorKind::kExternalDependency
+                               ? FailureReason::kRunnerExternalDependencyFailure
                                : FailureReason::kRunnerSystemFailure;
     result = StageFailure{reason, prepared.error().message, 0};
     // Configuration errors are not retried (executors §1.4).

@@ -64,6 +64,14 @@ run_job "$WORK/never.toml" "$(job_json glrunner-test/sh:1 '["true"]' | jq -c '.i
 [ "$STATE" = failed ] || { cat "$WORK/trace.txt"; fail "bad entrypoint: $STATE/$REASON"; }
 expect_contains "$WORK/trace.txt" "start build container"
 
+# always + an unreachable registry: a network failure, retried, then
+# runner_external_dependency_failure.
+docker_config "$WORK/always.toml" glrt-t1_dockpull01 'pull_policy = ["always"]'
+run_job "$WORK/always.toml" "$(job_json 127.0.0.1:1/glrunner-test/none:1 '["true"]')"
+[ "$STATE/$REASON" = failed/runner_external_dependency_failure ] || { cat "$WORK/trace.txt"; fail "always: $STATE/$REASON"; }
+expect_contains "$WORK/trace.txt" "Pulling docker image 127.0.0.1:1/glrunner-test/none:1 ..."
+expect_contains "$WORK/trace.txt" "Will be retried"
+
 # Unreachable daemon: system failure after the prepare retries, not a hang.
 docker_config "$WORK/nodaemon.toml" glrt-t1_dockpull01 'host = "unix:///nonexistent/docker.sock"'
 run_job "$WORK/nodaemon.toml" "$(job_json glrunner-test/sh:1 '["true"]')"

@@ -68,7 +68,7 @@ job_json() {
  "variables":[{"key":"GIT_STRATEGY","value":"none","public":true},
    {"key":"GREETING","value":"hello from the job","public":true}],
  "steps":[{"name":"script","script":$script,"timeout":$timeout,"when":"on_success","allow_failure":false}],
- "features":{"trace_sections":true,"failure_reasons":["script_failure","runner_system_failure","job_execution_timeout","runner_configuration_error","image_pull_failure"]}
+ "features":{"trace_sections":true,"failure_reasons":["script_failure","runner_system_failure","job_execution_timeout","runner_configuration_error","image_pull_failure","runner_external_dependency_failure"]}
  $extra}
 JSON
 }
