@@ -382,6 +382,7 @@ Result<> DockerExecutor::prepare(const JobSpec& job, const PrepareOptions& optio
   // Steps 8-11: services, then the build image.
   if (Result<> s = start_services(job, trace); !s) return s;
   wait_for_services(trace);
+  if (options.stop.stop_requested()) return fail(ErrorKind::kCanceled, "canceled");
   Result<std::string> id = resolve_image(image_, job_policies_, trace);
   if (!id) return fail(id.error());
   image_id_ = *id;
@@ -623,6 +624,7 @@ void DockerExecutor::wait_for_services(TraceSink& trace) {
                      " seconds)...");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
   for (const Service& s : services_) {
+    if (prepare_.stop.stop_requested()) return;
     std::string problem;
     if (s.ports.empty()) {
       problem = "service \"" + s.name + "\" has no exposed TCP ports";
@@ -630,7 +632,7 @@ void DockerExecutor::wait_for_services(TraceSink& trace) {
       // The health check dials every port until any one accepts (§7.3 step 10); it runs
       // from the runner host, which reaches container IPs on the daemon's machine.
       bool up = false;
-      while (!up && std::chrono::steady_clock::now() < deadline) {
+      while (!up && std::chrono::steady_clock::now() < deadline && !prepare_.stop.stop_requested()) {
         for (int port : s.ports) {
           if (tcp_port_open(s.ip, port)) {
             up = true;

@@ -52,6 +52,9 @@ struct PrepareOptions {
   // The job's final variable list ("KEY=VALUE", public and internal ones): service
   // containers get it as their environment (docker).
   std::vector<std::string> job_env{};
+  // Requested when the job is canceled or times out during prepare: long waits
+  // (services becoming ready) give up early.
+  std::stop_token stop{};
 };
 
 class Executor {

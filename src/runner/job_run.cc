@@ -335,6 +335,7 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
   }
   options.user = config_.user;
   options.concurrent_project_id = config_.concurrent_project_id;
+  options.stop = job_stop_.get_token();
   for (const Variable& v : vars_.list) options.job_env.push_back(v.key + "=" + v.value);
   StageResult result;
   for (int attempt = 0; attempt < 3; ++attempt) {

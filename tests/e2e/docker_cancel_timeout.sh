@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Docker executor: a job timeout and a cancel from GitLab stop the build container
-# promptly (job_execution_timeout / canceled) and every container, network and
-# volume of the job is removed.
+# Docker executor: a job timeout (also during the service wait) and a cancel from
+# GitLab stop the build container promptly (job_execution_timeout / canceled), and
+# every container, network and volume of the job is removed.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/../support/docker/lib.sh"
 docker_setup
@@ -20,6 +20,19 @@ jq -r .trace "$WORK/record.json" > "$WORK/trace.txt"
   { cat "$WORK/trace.txt"; fail "timeout: unexpected state"; }
 expect_contains "$WORK/trace.txt" "started"
 [ "$elapsed" -lt 40 ] || fail "timeout took ${elapsed}s"
+expect_no_leftovers dockcance
+
+# Timeout while waiting for a service that never answers: the wait gives up with the job.
+id=$(control POST jobs "$(job_json glrunner-test/sh:1 '["true"]' \
+  ',"services":[{"name":"glrunner-test/httpd:1","variables":[{"key":"HEALTHCHECK_TCP_PORT","value":"81"}]}]' 4)" | jq -r .id)
+docker_config "$WORK/slow.toml" glrt-t1_dockcancel "wait_for_services_timeout = 120"
+start=$(date +%s)
+run_expect 0 "$GLRUNNER" run-single -r docker-e2e -c "$WORK/slow.toml" --max-builds 1 --wait-timeout 60 -d "$WORK"
+elapsed=$(( $(date +%s) - start ))
+control GET "jobs/$id" > "$WORK/record.json"
+[ "$(jq -r .state "$WORK/record.json")/$(jq -r .failure_reason "$WORK/record.json")" = failed/job_execution_timeout ] ||
+  { jq -r .trace "$WORK/record.json"; fail "service wait timeout: unexpected state"; }
+[ "$elapsed" -lt 40 ] || fail "service wait ignored the job timeout (${elapsed}s)"
 expect_no_leftovers dockcance
 
 # Cancel while the script runs.
