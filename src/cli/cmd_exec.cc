@@ -24,7 +24,28 @@ struct ExecFlags {
   std::string cwd;
   bool no_color = false;
   bool timestamps = false;
+  std::string executor = "auto";
+  std::string docker_host;
+  std::string docker_pull_policy = "if-not-present";
 };
+
+// "always,never" -> "'always', 'never'" (TOML array items).
+std::string docker_pull_policy_list(const std::string& flag) {
+  std::string out;
+  size_t start = 0;
+  while (start <= flag.size()) {
+    size_t comma = flag.find(',', start);
+    std::string item = flag.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string clean;
+    for (char c : item) {
+      if (c != '\'' && c != ' ') clean.push_back(c);
+    }
+    if (!clean.empty()) out += (out.empty() ? "'" : ", '") + clean + "'";
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 int exec_command(ExecFlags& flags, GlobalOptions& global) {
   if (!setup_logging(global, "", "")) return 1;
@@ -43,12 +64,19 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   }
 
   SystemClock clock;
-  LocalExecutorFactory executors(flags.exec.project_dir, "");
+  if (flags.executor != "auto" && flags.executor != "shell" && flags.executor != "docker") {
+    std::fprintf(stderr, "glrunner: --executor must be auto, shell or docker\n");
+    return 1;
+  }
+  LocalExecutorFactory executors(flags.exec.project_dir, "", /*local_project=*/true);
   LocalLaunchOptions launch;
   launch.project_dir = flags.exec.project_dir.string();
   launch.color = flags.exec.color;
   launch.timestamps = flags.timestamps;
   launch.helper_command = self_executable();
+  launch.executor = flags.executor;
+  launch.docker_section = "pull_policy = [" + docker_pull_policy_list(flags.docker_pull_policy) + "]\n";
+  if (!flags.docker_host.empty()) launch.docker_section += "host = \"" + flags.docker_host + "\"\n";
   LocalJobLauncher launcher(executors, clock, std::cout, launch);
 
   // Ctrl-C stops the pipeline: running jobs are interrupted, nothing new starts.
@@ -85,6 +113,14 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--no-color", f->no_color, "Plain output");
   cmd->add_flag("--timestamps", f->timestamps, "Keep FF_TIMESTAMPS line prefixes in the output");
+  cmd->add_option("--executor", f->executor,
+                  "auto (docker for jobs with image:, shell otherwise), shell or docker")
+      ->capture_default_str();
+  cmd->add_option("--docker-host", f->docker_host,
+                  "Docker daemon (default: DOCKER_HOST or unix:///var/run/docker.sock)");
+  cmd->add_option("--docker-pull-policy", f->docker_pull_policy,
+                  "Comma-separated pull policies for docker jobs")
+      ->capture_default_str();
   cmd->callback([f, &global] { global.exit_code = exec_command(*f, global); });
 }
 

@@ -187,7 +187,13 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   }
   RunnerSettings runner;
   runner.name = "glrunner-exec";
-  runner.executor = "shell";
+  bool docker = options_.executor == "docker" ||
+                (options_.executor == "auto" && job.spec.image && !job.spec.image->name.empty());
+  runner.executor = docker ? "docker" : "shell";
+  if (docker) {
+    runner.raw_sections["docker"] = options_.docker_section;
+    runner.token.value = "glrunner-exec";
+  }
   runner.output_limit = 64 * 1024;  // KiB: local runs keep far more log than GitLab's 4 MiB default
   runner.feature_flags["FF_TIMESTAMPS"] = options_.timestamps;
 

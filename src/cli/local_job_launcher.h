@@ -22,6 +22,9 @@ struct LocalLaunchOptions {
   bool color = true;
   bool timestamps = false;  // the console reads better without FF_TIMESTAMPS prefixes
   std::string helper_command{};
+  // "auto": jobs with `image:` use the docker executor, the others the shell one.
+  std::string executor = "auto";
+  std::string docker_section{};  // [runners.docker] text for docker jobs
 };
 
 // Thread-safe: LocalRunner calls run() from several job threads at once. Each job runs in its

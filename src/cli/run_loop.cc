@@ -89,6 +89,8 @@ int run_loop(RunLoopOptions options) {
   HttpGitLabClient http_gitlab(transport);
   MeteredGitLabClient gitlab(http_gitlab, metrics);
   LocalExecutorFactory executors(options.working_dir, options.user);
+  // A crashed runner leaves containers, networks and volumes behind (executors §7.3).
+  executors.remove_stale_resources(options.config.runners);
   metrics.set_process_state(ProcessState::kStarting);
   set_log_observer([&metrics](LogLevel level) {
     switch (level) {

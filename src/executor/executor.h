@@ -59,7 +59,11 @@ struct PrepareOptions {
   std::string user{};  // `run --user`: run scripts as this OS user (shell executor)
   int concurrent_project_id = 0;  // CI_CONCURRENT_PROJECT_ID (pod names, executors §7.4)
   Variables variables{};          // the job's final variable list (executors §3.1)
-  std::stop_token stop{};         // requested when the job is canceled during a long prepare
+  // The same list as "KEY=VALUE": service containers get it as their environment (docker).
+  std::vector<std::string> job_env{};
+  // Requested when the job is canceled or times out during prepare: long waits
+  // (pods starting, services becoming ready) give up early.
+  std::stop_token stop{};
 };
 
 class Executor {
@@ -77,6 +81,11 @@ class Executor {
                                  std::stop_token stop) = 0;
   // Removes everything prepare() created. Never fails: problems are logged.
   virtual void cleanup() noexcept = 0;
+  // Where a stage that is not `in_build_container` sees `path` (a builds or cache
+  // directory of the job). Executors that run every stage in one environment keep it;
+  // docker without a helper image runs those stages on the runner host, in a staging
+  // copy of the build directory.
+  virtual std::string predefined_path(const std::string& path) const { return path; }
 };
 
 }  // namespace glr

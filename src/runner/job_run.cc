@@ -1,6 +1,8 @@
 // The stage sequence of one job and its outcome rules (executors §1.1-1.8, §2.4-2.7).
 #include "runner/job_run.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "trace/log_lines.h"
@@ -183,6 +185,11 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.runner_hostname = executor_.traits().runner_hostname;
   ctx.shared_environment = !executor_.traits().disposable_environment;
   ctx.shell = executor_.traits().shell;
+  if (executor_.traits().name == "docker") {
+    // Containers print "Running on <container hostname> via <runner host>..." (§7.1).
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) == 0) ctx.runner_hostname = host;
+  }
   ctx.trace_sections = job_.features.trace_sections;
   ctx.clean_git_config = config_.runner.clean_git_config.value_or(
       executor_.traits().name != "shell" && settings_.git_strategy != GitStrategy::kNone);
@@ -230,6 +237,31 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
                                       const std::string& job_status) {
   if (stop.stop_requested()) return failure_from_stop();
   ScriptContext ctx = script_context(job_status);
+  bool in_build_container = kind == StageKind::kUserStep || kind == StageKind::kAfterScript;
+  Variables predefined_vars;
+  if (!in_build_container) {
+    // Stages outside the build container may see the job directories elsewhere
+    // (docker without a helper image: a staging copy on the runner host).
+    std::vector<std::pair<std::string, std::string>> moved;
+    for (std::string* dir : {&ctx.dirs.builds_dir, &ctx.dirs.project_dir, &ctx.dirs.tmp_dir,
+                             &ctx.dirs.cache_dir}) {
+      std::string mapped = executor_.predefined_path(*dir);
+      if (!dir->empty() && mapped != *dir) moved.emplace_back(*dir, mapped);
+      *dir = mapped;
+    }
+    if (!moved.empty()) {
+      predefined_vars = vars_.list;
+      for (Variable& v : predefined_vars) {
+        for (const auto& [from, to] : moved) {
+          if (v.value == from || v.value.rfind(from + "/", 0) == 0) {
+            v.value = to + v.value.substr(from.size());
+            break;
+          }
+        }
+      }
+      ctx.variables = &predefined_vars;
+    }
+  }
   Result<std::optional<std::string>> script = generate_stage_script(kind, step_name, ctx);
   if (!script) return StageFailure{FailureReason::kRunnerSystemFailure, script.error().message, 0};
   if (!script->has_value()) return std::nullopt;  // skipped: invisible (§1.2)
@@ -247,7 +279,7 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
   StageScript stage;
   stage.stage = name;
   stage.script = std::move(**script);
-  stage.in_build_container = kind == StageKind::kUserStep || kind == StageKind::kAfterScript;
+  stage.in_build_container = in_build_container;
   Result<ExitStatus> status = executor_.run(stage, trace, stop);
   trace.flush(kScriptStdout);
   trace.flush(kScriptStderr);
@@ -308,6 +340,7 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
   options.concurrent_project_id = config_.concurrent_project_id;
   options.variables = vars_.list;
   options.stop = job_stop_.get_token();
+  for (const Variable& v : vars_.list) options.job_env.push_back(v.key + "=" + v.value);
   StageResult result;
   for (int attempt = 0; attempt < 3; ++attempt) {
     Result<> prepared = executor_.prepare(job_, options, trace);
@@ -319,8 +352,14 @@ JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
       result = failure_from_stop();
       break;
     }
-    FailureReason reason = prepared.error().kind == ErrorKind::kInvalidInput
+    // kNotFound / kUnauthorized: an image that is missing or denied (executors §1.8);
+    // kExternalDependency: pulling failed on the network, retried first.
+    ErrorKind kind = prepared.error().kind;
+    FailureReason reason = kind == ErrorKind::kInvalidInput || kind == ErrorKind::kNotFound ||
+                                   kind == ErrorKind::kUnauthorized
                                ? FailureReason::kRunnerConfigurationError
+                           : kind == ErrorKind::kExternalDependency
+                               ? FailureReason::kRunnerExternalDependencyFailure
                                : FailureReason::kRunnerSystemFailure;
     if (prepared.error().message.starts_with(kImagePullFailedPrefix)) {
       reason = FailureReason::kImagePullFailure;

@@ -12,6 +12,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kIo: return "i/o error";
     case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kExternalDependency: return "external dependency failure";
     case ErrorKind::kCanceled: return "canceled";
     case ErrorKind::kInternal: return "internal error";
   }

@@ -18,6 +18,7 @@ enum class ErrorKind {
   kUnavailable,
   kIo,
   kTimeout,
+  kExternalDependency,  // a service outside the runner failed (registry, network)
   kCanceled,
   kInternal,
 };
