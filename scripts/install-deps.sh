@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libre2-dev libarchive-dev libexpected-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # test-only: docker test images are assembled from busybox-static; s3rver runs on node
+  busybox-static file nodejs npm
 )
 
 missing=()
