@@ -9,11 +9,14 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libre2-dev libarchive-dev libexpected-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # test-only: docker test images are assembled from busybox-static; s3rver runs on node
-  busybox-static file nodejs npm
+  # test-only: docker test images are assembled from busybox-static
+  busybox-static file
 )
 
 missing=()
+# test-only: s3rver runs on node. A node that already brings its own npm (e.g. another
+# vendor's nodejs package, which conflicts with Debian's npm) is kept as it is.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
