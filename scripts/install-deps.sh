@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libre2-dev libarchive-dev libexpected-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm  # test-only: s3rver (npm) for the S3 cache integration tests
 )
 
 missing=()

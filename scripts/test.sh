@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
+# The S3 cache tests run against s3rver (npm, test-only), installed once into build/s3rver.
+if [ ! -x build/s3rver/node_modules/.bin/s3rver ]; then
+  src/artifacts/s3rver/install.sh build/s3rver ||
+    echo "WARNING: s3rver could not be installed; the S3 cache tests will skip" >&2
+fi
 cd build
 # Jobs run in login shells (`bash -l`, as the official shell executor). A developer's
 # ~/.bashrc (pyenv, nvm, ...) would run in every one of them; concurrent `pyenv rehash`
