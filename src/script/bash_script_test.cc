@@ -399,6 +399,7 @@ TEST_F(ScriptFixture, HelperStagesCallTheHelperInsideTheGuard) {
 TEST_F(ScriptFixture, RemoteCachePassesPresignedUrlsAsTheOfficialRunner) {
   // executors §5.6: cache-extractor gets --url <GET>, cache-archiver --url <PUT> and one
   // --header per signed header, after the paths.
+  helper_ = "/usr/bin/glrunner";
   job_.caches = {CacheSpec{.key = "deps", .paths = {"vendor/"}}};
   remote_cache_ = [](const std::string& key) -> std::optional<RemoteCacheUrls> {
     return RemoteCacheUrls{.get_url = "http://s3.test/b/" + key + "?sig=g",
