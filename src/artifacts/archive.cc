@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -66,6 +67,27 @@ Result<UniqueFd> open_write(const fs::path& p, mode_t mode) {
 
 // ---- zip ------------------------------------------------------------------------------------
 
+// Deflating data that is already compressed (packages, images, .gz) costs most of an archive's
+// CPU time and saves nothing, so such entries are stored (issue 5: speed). The first 64 KiB are
+// deflated at level 1: an entry is stored when they do not shrink by 5%. The descriptor is left
+// at offset 0.
+Result<bool> looks_incompressible(int fd, const std::string& rel, std::vector<char>& buf) {
+  constexpr size_t kSample = 64 * 1024;
+  ssize_t n = 0;
+  do {
+    n = ::pread(fd, buf.data(), std::min(kSample, buf.size()), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail(ErrorKind::kIo, fmt::format("read {}: {}", rel, errno_text(errno)));
+  if (n < 4096) return false;
+  uLongf out_size = compressBound(static_cast<uLong>(n));
+  std::vector<Bytef> out(out_size);
+  if (compress2(out.data(), &out_size, reinterpret_cast<const Bytef*>(buf.data()),
+                static_cast<uLong>(n), 1) != Z_OK) {
+    return false;
+  }
+  return out_size * 100 > static_cast<uLongf>(n) * 95;
+}
+
 // Zip (deflate at `level`, 0 = stored) or, with `tar_zstd`, a zstd-compressed pax tar.
 Result<> write_entries(const fs::path& wd, const FileSelection& files, const fs::path& out,
                        int level, bool tar_zstd, HelperLog& log) {
@@ -116,12 +138,25 @@ Result<> write_entries(const fs::path& wd, const FileSelection& files, const fs:
     } else if (S_ISDIR(st.st_mode)) {
       archive_entry_set_size(e.get(), 0);
     }
+    std::optional<UniqueFd> fd;
+    if (S_ISREG(st.st_mode)) {
+      Result<UniqueFd> opened = open_read(full);
+      if (!opened) return fail(opened.error());
+      fd = std::move(*opened);
+      if (!tar_zstd && level > 0) {
+        Result<bool> incompressible = looks_incompressible(fd->get(), rel, buf);
+        if (!incompressible) return fail(incompressible.error());
+        if (*incompressible) {
+          archive_write_zip_set_compression_store(a.get());
+        } else {
+          archive_write_zip_set_compression_deflate(a.get());
+        }
+      }
+    }
     if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN) {
       return fail(ErrorKind::kIo, fmt::format("archive {}: {}", rel, archive_error_string(a.get())));
     }
-    if (S_ISREG(st.st_mode)) {
-      Result<UniqueFd> fd = open_read(full);
-      if (!fd) return fail(fd.error());
+    if (fd) {
       for (;;) {
         ssize_t n = ::read(fd->get(), buf.data(), buf.size());
         if (n < 0 && errno == EINTR) continue;

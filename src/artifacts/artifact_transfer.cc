@@ -48,16 +48,6 @@ std::string random_hex(size_t bytes) {
   return out;
 }
 
-// Appends the file's bytes to `out` without an intermediate copy.
-Result<> append_file(std::string& out, const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return fail(ErrorKind::kIo, "open " + p.string());
-  char buf[64 * 1024];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) out.append(buf, static_cast<size_t>(in.gcount()));
-  if (in.bad()) return fail(ErrorKind::kIo, "read " + p.string());
-  return {};
-}
-
 std::string status_text(int status) {
   switch (status) {
     case 200: return "200 OK";
@@ -128,19 +118,19 @@ Result<> upload_artifact(HttpTransport& http, Clock& clock, JobCredentials crede
   Result<ArtifactFormat> format = parse_artifact_format(upload.artifact_format);
   if (!format) return fail(format.error());
   std::error_code size_ec;
-  const uintmax_t size = fs::file_size(file, size_ec);
+  static_cast<void>(fs::file_size(file, size_ec));  // a missing archive fails before any request
   if (size_ec) return fail(ErrorKind::kIo, "stat " + file.string() + ": " + size_ec.message());
   const std::string boundary = random_hex(30);
-  // One body for every attempt: the archive is copied once, into the multipart envelope.
+  // The archive is streamed from its file inside the multipart envelope, on every attempt: no
+  // copy of it is held in memory.
   HttpRequest req;
   req.method = "POST";
-  req.body.reserve(static_cast<size_t>(size) + 512);
   req.body += "--" + boundary + "\r\n";
   req.body += "Content-Disposition: form-data; name=\"file\"; filename=\"" +
               artifact_file_name(upload.name, *format) + "\"\r\n";
   req.body += "Content-Type: application/octet-stream\r\n\r\n";
-  if (Result<> r = append_file(req.body, file); !r) return r;
-  req.body += "\r\n--" + boundary + "--\r\n";
+  req.body_file = file.string();
+  req.body_suffix = "\r\n--" + boundary + "--\r\n";
   req.timeout = upload.timeout;
 
   const std::string prefix =

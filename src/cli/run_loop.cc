@@ -3,12 +3,14 @@
 #include "cli/run_loop.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/remote_cache.h"
 #include "cli/shell_executor_factory.h"
 #include "cli/token_rotation.h"
 #include "gitlab/registration_client.h"
@@ -80,6 +82,17 @@ std::vector<RunnerEntry> runner_entries(const GlobalConfig& config, const std::s
   return out;
 }
 
+// The process environment for the AWS credential chain (AWS_* variables).
+static EnvMap process_env_map() {
+  EnvMap env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
 int run_loop(RunLoopOptions options) {
   SystemClock clock;
   CurlTransport curl;
@@ -108,6 +121,13 @@ int run_loop(RunLoopOptions options) {
   daemon_options.system_id = options.system_id;
   // Generated scripts call this binary for the cache and artifact helper subcommands.
   daemon_options.helper_command = self_executable();
+  // [runners.cache] Type="s3": presigned URLs, credentials cached across jobs (executors §5.6).
+  RemoteCache remote_cache(curl, clock, process_env_map());
+  daemon_options.remote_cache = [&remote_cache](const RunnerSettings& runner, int64_t project_id,
+                                                const std::string& key,
+                                                std::chrono::seconds expires) {
+    return remote_cache.urls(runner, project_id, key, expires);
+  };
   daemon_options.user = options.user;
   daemon_options.max_builds = options.max_builds;
   daemon_options.wait_timeout = options.wait_timeout;

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/cache_section.h"
 #include "config/kubernetes_section.h"
 #include "config/runner_config.h"
 #include "config/toml_text.h"
@@ -374,6 +375,11 @@ Result<RunnerSettings> read_runner(const Ctx& ctx, const toml::table& t, const s
     if (const toml::table* sub = node->as_table()) {
       r.sections.push_back(key);
       r.raw_sections[key] = table_text(*sub);
+      if (key == "cache") {
+        Result<CacheSettings> c = config_internal::read_cache_section(*sub, ctx.source, path);
+        if (!c) return fail(c.error());
+        r.cache = std::move(*c);
+      }
       if (key == "kubernetes") {
         Result<KubernetesSettings> k =
             config_internal::read_kubernetes_section(*sub, ctx.source, path);

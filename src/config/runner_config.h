@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/cache_settings.h"
 #include "config/kubernetes_settings.h"
 #include "model/secret.h"
 #include "util/result.h"
@@ -63,6 +64,8 @@ struct RunnerSettings {
   // An executor parses its own section from this text; a writer re-emits it unchanged.
   // feature_flags, custom_build_dir and labels are both parsed above and kept here.
   std::map<std::string, std::string> raw_sections{};
+  // [runners.cache] parsed (executors §5.6); nullopt when the section is absent.
+  std::optional<CacheSettings> cache{};
   // [runners.kubernetes] parsed (executors §7.4); nullopt when the section is absent.
   std::optional<KubernetesSettings> kubernetes{};
   bool proxy_exec = false;

@@ -7,9 +7,17 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "util/log.h"
 #include "util/strings.h"
@@ -64,14 +72,56 @@ Error transfer_error(const HttpRequest& request, CURLcode rc) {
   return Error{ErrorKind::kUnavailable, std::move(what)};
 }
 
+// Owns the file a body_file request streams from.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// A streamed body: prefix, file, suffix (HttpRequest::body_file).
+struct StreamedBody {
+  std::string_view prefix;
+  FilePtr file;
+  std::string_view suffix;
+  curl_off_t size = 0;
+};
+
+size_t on_read(char* data, size_t size, size_t n, void* user) {
+  StreamedBody& b = *static_cast<StreamedBody*>(user);
+  size_t room = size * n;
+  size_t out = 0;
+  auto take = [&](std::string_view& part) {
+    size_t k = std::min(room - out, part.size());
+    std::memcpy(data + out, part.data(), k);
+    part.remove_prefix(k);
+    out += k;
+  };
+  take(b.prefix);
+  if (out < room && b.prefix.empty() && b.file) {
+    size_t got = std::fread(data + out, 1, room - out, b.file.get());
+    if (got == 0 && std::ferror(b.file.get()) != 0) return CURL_READFUNC_ABORT;
+    if (got == 0) b.file.reset();
+    out += got;
+  }
+  if (out < room && !b.file) take(b.suffix);
+  return out;
+}
+
 void configure(CURL* curl, const HttpRequest& request, curl_slist* headers,
-               HttpResponse& response) {
+               HttpResponse& response, StreamedBody* streamed) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+  if (streamed != nullptr) {
+    // UPLOAD makes libcurl read the body; CUSTOMREQUEST above keeps the method.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, streamed);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, streamed->size);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
+  } else if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
       request.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -153,6 +203,21 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request, std::stop_t
   if (handles.easy == nullptr) return fail(ErrorKind::kInternal, "curl: cannot create a handle");
   CURL* curl = static_cast<CURL*>(handles.easy);
   CURLM* multi = static_cast<CURLM*>(handles.multi);
+  std::optional<StreamedBody> streamed;
+  if (!request.body_file.empty()) {
+    streamed.emplace();
+    streamed->prefix = request.body;
+    streamed->suffix = request.body_suffix;
+    streamed->file.reset(std::fopen(request.body_file.c_str(), "rbe"));
+    struct stat st {};
+    if (!streamed->file || ::fstat(::fileno(streamed->file.get()), &st) != 0) {
+      release(handles);
+      return fail(ErrorKind::kIo, request.method + " " + request.url + ": open " +
+                                      request.body_file + ": " + std::strerror(errno));
+    }
+    streamed->size = static_cast<curl_off_t>(request.body.size() + request.body_suffix.size()) +
+                     static_cast<curl_off_t>(st.st_size);
+  }
   curl_easy_reset(curl);
 
   HttpResponse response;
@@ -162,7 +227,7 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request, std::stop_t
   }
   // libcurl adds "Expect: 100-continue" to large bodies; GitLab does not need it.
   headers = curl_slist_append(headers, "Expect:");
-  configure(curl, request, headers, response);
+  configure(curl, request, headers, response, streamed ? &*streamed : nullptr);
 
   CURLcode rc = CURLE_OK;
   bool stopped = false;

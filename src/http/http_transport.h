@@ -24,6 +24,11 @@ struct HttpRequest {
   std::string url{};
   std::vector<HttpHeader> headers{};
   std::string body{};
+  // When set, the body is streamed: `body`, then the bytes of this file, then `body_suffix`
+  // (Content-Length = their sum), so a large archive is never held in memory (issue 5: no
+  // temporary full copies). A multipart envelope goes in `body` / `body_suffix`.
+  std::string body_file{};
+  std::string body_suffix{};
   std::chrono::milliseconds timeout{std::chrono::minutes(60)};
   // TLS options (api spec §0.5); empty = system defaults.
   std::string ca_file{};

@@ -412,6 +412,7 @@ void Daemon::run_job(const RunnerSettings& runner, JobSpec job, const RunnerInfo
   cfg.concurrent_id = slot.concurrent_id;
   cfg.concurrent_project_id = slot.concurrent_project_id;
   cfg.helper_command = options_.helper_command;
+  cfg.remote_cache = options_.remote_cache;
   cfg.user = options_.user;
   cfg.correlation_id = correlation_id;
   JobRun run(std::move(job), **executor, clock_, cfg);

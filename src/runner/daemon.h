@@ -22,6 +22,7 @@
 #include "gitlab/gitlab_client.h"
 #include "metrics/metrics.h"
 #include "runner/executor_factory.h"
+#include "runner/job_run.h"
 #include "runner/job_slots.h"
 #include "util/clock.h"
 
@@ -32,6 +33,7 @@ class JobRun;
 struct DaemonOptions {
   std::string system_id{};
   std::string helper_command{};
+  RemoteCacheProvider remote_cache{};  // [runners.cache] presigned URLs; empty = local only
   std::string user{};
   int max_builds = 0;  // run-single: stop after this many jobs (0 = unlimited)
   // run-single: stop when no job arrived for this long (0 = wait forever).

@@ -182,6 +182,11 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.helper_command = executor_.traits().helper_command.empty()
                            ? config_.helper_command
                            : executor_.traits().helper_command;
+  if (config_.remote_cache) {
+    ctx.remote_cache = [this](const std::string& key) {
+      return config_.remote_cache(config_.runner, job_.job_info.project_id, key, job_timeout());
+    };
+  }
   ctx.runner_hostname = executor_.traits().runner_hostname;
   ctx.shared_environment = !executor_.traits().disposable_environment;
   ctx.shell = executor_.traits().shell;

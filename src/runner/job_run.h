@@ -27,12 +27,19 @@
 
 namespace glr {
 
+// The distributed cache (executors §5.6): presigned URLs for `key` of `project_id`, valid for
+// `expires`, under the runner's [runners.cache]; nullopt = local cache only. Built by cli/.
+using RemoteCacheProvider = std::function<std::optional<RemoteCacheUrls>(
+    const RunnerSettings& runner, int64_t project_id, const std::string& key,
+    std::chrono::seconds expires)>;
+
 struct JobRunConfig {
   RunnerSettings runner{};            // the [[runners]] entry that took the job
   std::string system_id{};
   int concurrent_id = 0;              // CI_CONCURRENT_ID
   int concurrent_project_id = 0;      // CI_CONCURRENT_PROJECT_ID
   std::string helper_command{};       // absolute path of this binary (cache/artifact helpers)
+  RemoteCacheProvider remote_cache{};  // empty = local cache only
   std::string user{};                 // `run --user`
   std::string correlation_id{};       // job request's X-Request-Id (FF_USE_GITALY_CORRELATION_ID)
   // Local mode: the working tree is the project dir (no builds-dir layout).

@@ -882,9 +882,16 @@ class StageWriter {
                      const std::vector<std::string>& paths) {
     const std::string& key = keys[index];
     w_.notice(fmt::format("Checking cache for {}...", key));
-    w_.if_cmd_with_output(w_.words({ctx_.helper_command, "cache-extractor", "--file",
-                                    cache_archive_path(key), "--timeout",
-                                    std::to_string(settings_.cache_request_timeout_minutes)}));
+    std::vector<std::string> args = {ctx_.helper_command, "cache-extractor", "--file",
+                                     cache_archive_path(key), "--timeout",
+                                     std::to_string(settings_.cache_request_timeout_minutes)};
+    if (ctx_.remote_cache) {
+      if (std::optional<RemoteCacheUrls> urls = ctx_.remote_cache(key);
+          urls && !urls->get_url.empty()) {
+        args.insert(args.end(), {"--url", urls->get_url});
+      }
+    }
+    w_.if_cmd_with_output(w_.words(args));
     w_.notice("Successfully extracted cache");
     w_.else_();
     w_.warning("Failed to extract cache");
@@ -930,6 +937,13 @@ class StageWriter {
                                        std::to_string(settings_.cache_request_timeout_minutes)};
       for (const std::string& p : c.paths) args.insert(args.end(), {"--path", p});
       if (c.untracked) args.push_back("--untracked");
+      if (ctx_.remote_cache) {
+        if (std::optional<RemoteCacheUrls> urls = ctx_.remote_cache(*key);
+            urls && !urls->put_url.empty()) {
+          args.insert(args.end(), {"--url", urls->put_url});
+          for (const std::string& h : urls->put_headers) args.insert(args.end(), {"--header", h});
+        }
+      }
       guard_helper("Creating cache", [&] {
         w_.notice(fmt::format("Creating cache {}...", *key));
         w_.if_cmd_with_output(w_.words(args));

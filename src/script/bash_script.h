@@ -2,9 +2,11 @@
 // Pure functions: no I/O; the text is executed by `bash` with the script on stdin.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/job_spec.h"
 #include "model/variable.h"
@@ -28,6 +30,16 @@ enum class StageKind {
   kCleanupFileVariables,
 };
 
+// The distributed cache's presigned URLs for one cache key (executors §5.6): cache-extractor gets
+// `--url <get>`, cache-archiver `--url <put>` and one `--header "Name: value"` per put header.
+struct RemoteCacheUrls {
+  std::string get_url{};
+  std::string put_url{};
+  std::vector<std::string> put_headers{};
+};
+// Cache key -> URLs; nullopt (or no function) = this entry is cached locally only.
+using RemoteCacheUrlFn = std::function<std::optional<RemoteCacheUrls>(const std::string& key)>;
+
 // Everything a script needs besides the stage. Pointers must outlive the call.
 struct ScriptContext {
   const JobSpec* job = nullptr;
@@ -41,6 +53,7 @@ struct ScriptContext {
   std::string pre_build_script{};
   std::string post_build_script{};
   std::string helper_command{};   // runner binary used for cache/artifact subcommands
+  RemoteCacheUrlFn remote_cache{};  // [runners.cache] Type="s3": presigned URLs per key
   std::string runner_hostname{};  // prepare_script prints "via <host>" when set
   bool shared_environment = true;
   std::string shell = "bash";  // shebang interpreter: bash or sh

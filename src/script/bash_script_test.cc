@@ -396,6 +396,27 @@ TEST_F(ScriptFixture, HelperStagesCallTheHelperInsideTheGuard) {
       << decode_body(script(StageKind::kRestoreCache).value());
 }
 
+TEST_F(ScriptFixture, RemoteCachePassesPresignedUrlsAsTheOfficialRunner) {
+  // executors §5.6: cache-extractor gets --url <GET>, cache-archiver --url <PUT> and one
+  // --header per signed header, after the paths.
+  helper_ = "/usr/bin/glrunner";
+  job_.caches = {CacheSpec{.key = "deps", .paths = {"vendor/"}}};
+  remote_cache_ = [](const std::string& key) -> std::optional<RemoteCacheUrls> {
+    return RemoteCacheUrls{.get_url = "http://s3.test/b/" + key + "?sig=g",
+                           .put_url = "http://s3.test/b/" + key + "?sig=p",
+                           .put_headers = {"X-Amz-Meta-Cachekey: " + key}};
+  };
+  build();
+  std::string restore = script(StageKind::kRestoreCache).value();
+  EXPECT_TRUE(has_line(restore, " cache-extractor --file ../../../../../cache/grp/app/deps/cache.zip "
+                                "--timeout 10 --url $'http://s3.test/b/deps?sig=g'"))
+      << decode_body(restore);
+  std::string archive = script(StageKind::kArchiveCache).value();
+  EXPECT_TRUE(has_line(archive, " --path vendor/ --url $'http://s3.test/b/deps?sig=p' --header "
+                                "$'X-Amz-Meta-Cachekey: deps'"))
+      << decode_body(archive);
+}
+
 // --- get_sources (§4.3, §4.4) ------------------------------------------------------------
 
 TEST_F(ScriptFixture, CredentialsOnlyInInsteadOfNeverInOrigin) {

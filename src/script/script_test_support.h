@@ -174,6 +174,7 @@ class ScriptFixture : public ::testing::Test {
     c.safe_directory_checkout = safe_directory_checkout_;
     c.shared_environment = shared_environment_;
     c.post_get_sources_script = post_get_sources_;
+    c.remote_cache = remote_cache_;
     return c;
   }
 
@@ -197,6 +198,7 @@ class ScriptFixture : public ::testing::Test {
   BuildSettings settings_;
   std::string runner_url_ = "https://gitlab.example.com/";
   std::string helper_;
+  RemoteCacheUrlFn remote_cache_{};
   std::string job_status_ = "running";
   std::string pre_build_;
   std::string post_build_;

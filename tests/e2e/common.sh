@@ -54,6 +54,28 @@ start_fake_gitlab() {
   [ -n "$FAKE_URL" ] || fail "fake gitlab did not start: $(cat "$WORK/fake.err")"
 }
 
+# start_s3rver: starts s3rver (npm, installed by scripts/test.sh into build/s3rver) on 127.0.0.1
+# with the bucket "cache" and its default S3RVER/S3RVER keys; sets S3_PORT and S3_DATA. Skips
+# the test (exit 77) when s3rver is not installed.
+start_s3rver() {
+  if [ -z "${S3RVER:-}" ] || [ ! -x "$S3RVER" ]; then
+    echo "SKIP: s3rver not installed (src/artifacts/s3rver/install.sh build/s3rver)"
+    exit 77
+  fi
+  S3_DATA="$WORK/s3data"
+  mkdir -p "$S3_DATA"
+  HOME="$S3_DATA" "$S3RVER" -d "$S3_DATA" -a 127.0.0.1 -p 0 --configure-bucket cache \
+    --no-vhost-buckets >"$WORK/s3rver.out" 2>"$WORK/s3rver.err" &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 200); do
+    if grep -q "listening on 127.0.0.1:" "$WORK/s3rver.out" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  S3_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/s3rver.out" | head -1)
+  [ -n "$S3_PORT" ] || fail "s3rver did not start: $(cat "$WORK/s3rver.out" "$WORK/s3rver.err")"
+}
+
 control() {  # control METHOD PATH [DATA]
   if [ $# -ge 3 ]; then
     curl -fsS -X "$1" --data-binary "$3" "${FAKE_URL}__control/$2"

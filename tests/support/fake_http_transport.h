@@ -2,6 +2,8 @@
 #pragma once
 
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -18,6 +20,11 @@ class FakeHttpTransport final : public HttpTransport {
   Result<HttpResponse> send(const HttpRequest& request, std::stop_token) override {
     std::lock_guard lock(mu_);
     requests.push_back(request);
+    if (!request.body_file.empty()) {  // record a streamed body as if it had been inline
+      std::ifstream in(request.body_file, std::ios::binary);
+      requests.back().body.append(std::istreambuf_iterator<char>(in), {});
+      requests.back().body += request.body_suffix;
+    }
     if (answers.empty()) return HttpResponse{.status = 500};
     Result<HttpResponse> r = answers.front();
     answers.pop_front();

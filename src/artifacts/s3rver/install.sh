@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs s3rver (npm) for the S3 cache integration test into DIR (default: build-dir/s3rver),
-# outside the source tree. The test skips itself when s3rver is not installed.
-#   src/artifacts/s3rver/install.sh build/s3rver
+# outside the source tree. The tests skip themselves when s3rver is not installed.
+#   src/artifacts/s3rver/install.sh build/s3rver   (scripts/test.sh does this)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: install.sh DIR}
