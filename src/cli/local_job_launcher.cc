@@ -7,7 +7,17 @@
 #include <filesystem>
 #include <regex>
 
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "artifacts/archive.h"
+#include "artifacts/dotenv.h"
+#include "artifacts/file_selection.h"
+#include "cli/project_copy.h"
 #include "runner/job_run.h"
+#include "script/job_variables.h"
 #include "trace/trace_buffer.h"
 
 namespace glr {
@@ -87,6 +97,83 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
   out_ << text << std::flush;
 }
 
+Variables LocalJobLauncher::receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                                             const std::function<void(std::string_view)>& log) {
+  Variables dotenv;
+  for (const std::string& source : job.artifact_sources) {
+    Produced produced;
+    {
+      std::lock_guard lock(produced_mu_);
+      auto it = produced_.find(source);
+      if (it == produced_.end()) continue;  // did not run or kept nothing (§9.9 #4)
+      produced = it->second;
+    }
+    if (!produced.archive.empty()) {
+      CollectingHelperLog helper;
+      Result<> extracted = extract_archive(produced.archive, dir, helper.log);
+      if (!helper.text.empty()) log(helper.text);
+      log(fmt::format("Downloading artifacts for {} (local)... {}\n", source,
+                      extracted ? "ok" : "failed: " + extracted.error().message));
+    }
+    dotenv.insert(dotenv.end(), produced.dotenv.begin(), produced.dotenv.end());
+  }
+  return dotenv;
+}
+
+void LocalJobLauncher::keep_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                                      bool succeeded,
+                                      const std::function<void(std::string_view)>& log) {
+  Produced produced;
+  const ArtifactsDef& def = *job.artifacts;
+  // Reports are kept whatever the job's result (§4.8).
+  for (const std::string& file : def.dotenv) {
+    std::string name = expand(file, job.spec.variables, "");
+    std::ifstream in(dir / name, std::ios::binary);
+    if (!in) {
+      log(fmt::format("WARNING: artifacts:reports:dotenv \"{}\" could not be found\n", name));
+      continue;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<std::vector<DotenvVariable>> parsed = parse_dotenv(text.str());
+    if (!parsed) {
+      log(fmt::format("WARNING: artifacts:reports:dotenv \"{}\": {}\n", name,
+                      parsed.error().message));
+      continue;
+    }
+    for (const DotenvVariable& var : *parsed) {
+      produced.dotenv.push_back(Variable{.key = var.key, .value = var.value, .is_public = true});
+    }
+  }
+  bool wanted = def.when == "always" || (def.when == "on_failure" ? !succeeded : succeeded);
+  if (wanted && (!def.paths.empty() || def.untracked)) {
+    log(succeeded ? "Uploading artifacts for successful job\n" : "Uploading artifacts for failed job\n");
+    FileSelectionOptions select;
+    select.wd = dir;
+    for (const std::string& p : def.paths) select.paths.push_back(expand(p, job.spec.variables, ""));
+    for (const std::string& p : def.exclude) select.exclude.push_back(expand(p, job.spec.variables, ""));
+    select.untracked = def.untracked;
+    CollectingHelperLog helper;
+    FileSelection files = select_files(select, helper.log);
+    if (!files.empty()) {
+      std::filesystem::path archive = std::filesystem::path(options_.state_dir) / "artifacts" /
+                                      (std::to_string(job.spec.id) + ".zip");
+      std::error_code ec;
+      std::filesystem::create_directories(archive.parent_path(), ec);
+      Result<> written = write_archive(ArtifactFormat::kZip, dir, files, archive,
+                                       deflate_level("fastest"), helper.log);
+      if (written) produced.archive = archive;
+      if (!helper.text.empty()) log(helper.text);
+      log(written ? fmt::format("Saved {} artifact files and directories locally\n", files.size())
+                  : fmt::format("ERROR: saving artifacts: {}\n", written.error().message));
+    } else if (!helper.text.empty()) {
+      log(helper.text);
+    }
+  }
+  std::lock_guard lock(produced_mu_);
+  produced_[job.name] = std::move(produced);
+}
+
 LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) {
   auto started = std::chrono::steady_clock::now();
   int color_index;
@@ -94,6 +181,8 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
     std::lock_guard lock(index_mu_);
     color_index = next_color_++;
   }
+  std::string pending;
+  auto log = [&](std::string_view text) { print_lines(job.name, color_index, pending, text, false); };
   RunnerSettings runner;
   runner.name = "glrunner-exec";
   runner.executor = "shell";
@@ -107,37 +196,63 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
                                 executor.error().message};
     return result;
   }
-  // Each job gets its own temp dir (file variables, GITLAB_ENV), so parallel jobs
-  // in one working tree cannot see each other's, and nothing lands beside the project.
-  std::string tmpl = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
-                                "cannot create a temporary directory"};
-    return result;
+  // Each job gets its own directory (its project copy, file variables, GITLAB_ENV), so
+  // parallel jobs cannot see each other's files, and nothing lands beside the project.
+  std::filesystem::path job_dir;
+  if (options_.state_dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
+                                  "cannot create a temporary directory"};
+      return result;
+    }
+    job_dir = tmpl;
+  } else {
+    job_dir = std::filesystem::path(options_.state_dir) / "jobs" / std::to_string(job.spec.id);
   }
   struct RemoveDir {
-    std::string path;
+    std::filesystem::path path;
     ~RemoveDir() {
       std::error_code ec;
       std::filesystem::remove_all(path, ec);
     }
-  } remove_tmp{tmpl};
+  } remove_job_dir{job_dir};
+
+  JobSpec spec = job.spec;
+  std::filesystem::path project = options_.project_dir;
+  if (!options_.state_dir.empty()) {
+    project = job_dir / std::filesystem::path(options_.project_dir).filename();
+    Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project);
+    if (!copied) {
+      result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
+                                  "copying the project: " + copied.error().message};
+      return result;
+    }
+    for (Variable& var : spec.variables) {
+      if (var.key == "CI_PROJECT_DIR") var.value = project.string();
+      if (var.key == "CI_BUILDS_DIR") var.value = project.parent_path().string();
+    }
+    Variables dotenv = receive_artifacts(job, project, log);
+    size_t at = std::min(job.dotenv_position, spec.variables.size());
+    spec.variables.insert(spec.variables.begin() + static_cast<std::ptrdiff_t>(at), dotenv.begin(),
+                          dotenv.end());
+  }
 
   JobRunConfig cfg;
   cfg.runner = runner;
   cfg.system_id = "local";
   cfg.helper_command = options_.helper_command;
-  cfg.project_dir_override = options_.project_dir;
-  cfg.tmp_dir_override = tmpl + "/job.tmp";
-  JobRun run(job.spec, **executor, clock_, cfg);
+  cfg.project_dir_override = project.string();
+  cfg.tmp_dir_override = (job_dir / "job.tmp").string();
+  JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
-  std::string pending;
-  trace.set_observer([&](std::string_view bytes) {
-    print_lines(job.name, color_index, pending, bytes, false);
-  });
+  trace.set_observer([&](std::string_view bytes) { log(bytes); });
   std::stop_callback on_stop(stop, [&run] { run.interrupt("interrupt"); });
   result.outcome = run.execute(trace);
   trace.finish();
+  if (!options_.state_dir.empty() && job.artifacts) {
+    keep_artifacts(job, project, result.outcome.state == JobState::kSuccess, log);
+  }
   print_lines(job.name, color_index, pending, "", true);
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

@@ -2,7 +2,11 @@
 // serves GitLab jobs (runner/JobRun + an executor), echoing its log to the console.
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <filesystem>
+#include <functional>
+#include <string_view>
 #include <ostream>
 #include <string>
 
@@ -17,6 +21,9 @@ struct LocalLaunchOptions {
   bool color = true;
   bool timestamps = false;  // the console reads better without FF_TIMESTAMPS prefixes
   std::string helper_command{};
+  // Per-pipeline state: job project copies and artifact archives (pipeline-yaml §4.8 Local).
+  // Empty: jobs run in project_dir itself and no artifacts are passed.
+  std::string state_dir{};
 };
 
 // Thread-safe: LocalRunner calls run() from several job threads at once.
@@ -31,6 +38,17 @@ class LocalJobLauncher final : public JobLauncher {
   void print_lines(const std::string& job_name, int color_index, std::string& pending,
                    std::string_view bytes, bool flush);
 
+  struct Produced {
+    std::filesystem::path archive{};  // empty: the job kept no artifacts
+    Variables dotenv{};
+  };
+  // Extracts the sources' archives into `dir` and returns their dotenv variables (§9.9).
+  Variables receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                              const std::function<void(std::string_view)>& log);
+  // Archives the job's artifacts from `dir` and parses its dotenv reports (§4.8, §7.6).
+  void keep_artifacts(const LocalJob& job, const std::filesystem::path& dir, bool succeeded,
+                      const std::function<void(std::string_view)>& log);
+
   ExecutorFactory& executors_;
   Clock& clock_;
   std::ostream& out_;
@@ -38,6 +56,8 @@ class LocalJobLauncher final : public JobLauncher {
   std::mutex out_mu_;
   std::mutex index_mu_;
   int next_color_ = 0;  // Guarded by index_mu_.
+  std::mutex produced_mu_;
+  std::map<std::string, Produced> produced_;  // by job name; guarded by produced_mu_
 };
 
 }  // namespace glr

@@ -153,13 +153,24 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   LocalJobInputs inputs{.project_dir = options.project_dir,
                         .predefined = predefined,
                         .cli_variables = cli_variables};
+  std::vector<const JobConfig*> configs;
+  for (const GraphJob& job : graph->jobs) configs.push_back(kept->find_job(job.name));
   std::vector<LocalJob> jobs;
   for (size_t i = 0; i < graph->jobs.size(); ++i) {
-    const JobConfig* config = kept->find_job(graph->jobs[i].name);
+    const JobConfig* config = configs[i];
     inputs.id = static_cast<int64_t>(i + 1);
     Result<JobSpec> spec = build_local_job_spec(*kept, *config, inputs);
     if (!spec) return report_error(err, spec.error().message);
-    jobs.push_back(LocalJob{.name = config->name, .stage = config->stage, .spec = std::move(*spec)});
+    // build_local_job_spec ends with the command-line variables and GIT_STRATEGY.
+    size_t dotenv_position = spec->variables.size() - cli_variables.size() - 1;
+    jobs.push_back(LocalJob{.name = config->name,
+                            .stage = config->stage,
+                            .spec = std::move(*spec),
+                            .artifact_sources = artifact_sources(*graph, configs, i),
+                            .artifacts = config->artifacts,
+                            .dotenv_position = dotenv_position,
+                            .retry = config->retry,
+                            .resource_group = config->resource_group});
   }
 
   LocalRunner runner(launcher, options.concurrency);

@@ -38,6 +38,9 @@ class RunExec : public ::testing::Test {
   int run(ExecOptions options) {
     options.project_dir = dir_.path();
     options.color = false;
+    // One job at a time unless a test asks: the fake records jobs as their threads enter it,
+    // so with more the order of started() would depend on thread scheduling.
+    if (options.concurrency == 0) options.concurrency = 1;
     out_.str("");
     err_.str("");
     return run_exec(options, launcher_, out_, err_, {});

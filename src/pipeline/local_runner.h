@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -19,12 +20,23 @@ struct LocalJob {
   std::string name{};
   std::string stage{};
   JobSpec spec{};
+  // Jobs whose artifacts and dotenv variables this job receives, in download order
+  // (pipeline-yaml §9.9); see artifact_sources().
+  std::vector<std::string> artifact_sources{};
+  // What this job keeps as artifacts once it ends (§4.8), nullopt when nothing.
+  std::optional<ArtifactsDef> artifacts{};
+  // Index in spec.variables where dotenv variables of the sources go (§7.1 #7: above job and
+  // default variables, below command-line ones).
+  size_t dotenv_position = 0;
+  std::optional<RetryDef> retry{};  // §9.8
+  std::string resource_group{};     // §9.7: one job per group runs at a time
   friend bool operator==(const LocalJob&, const LocalJob&) = default;
 };
 
 struct LocalJobResult {
   JobOutcome outcome{};
   std::chrono::milliseconds duration{0};
+  int attempts = 1;
 };
 
 // Runs one job to completion (runner/JobRun + an executor in production, a fake in tests).
@@ -55,6 +67,18 @@ struct PipelineReport {
 // Exit status of `glrunner exec` for a finished pipeline (pipeline-yaml §9.5 Local): 0 passed
 // (with or without warnings), 1 failed, 2 blocked by a manual job, 130 canceled.
 int exit_code_for(PipelineStatus status);
+
+// The jobs of `graph` whose artifacts job `j` downloads (pipeline-yaml §9.9): dependencies: []
+// none; with needs the needed jobs whose need does not say artifacts: false; without needs every
+// job of an earlier stage; a non-empty `dependencies` keeps only the jobs it names (or whose
+// parallel base it names). Graph order. `configs[i]` is the config of graph.jobs[i].
+std::vector<std::string> artifact_sources(const PipelineGraph& graph,
+                                          const std::vector<const JobConfig*>& configs, size_t j);
+
+// Whether a job whose `attempt` (0 = first run) ended with the failure `outcome` runs again
+// (pipeline-yaml §9.8): fewer than retry:max retries so far, and its reason is in retry:when
+// (default always) or its exit code in retry:exit_codes (with exit_codes alone, only those).
+bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcome, int attempt);
 
 class LocalRunner {
  public:
