@@ -74,7 +74,7 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   if (!in) return report_error(err, fmt::format("{}: cannot be read", options.file));
   std::stringstream text;
   text << in.rdbuf();
-  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file);
+  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, options.project_dir);
   if (!pipeline) return report_error(err, pipeline.error().message);
   for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
 
