@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,8 +92,7 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
     fs::create_directories(to, ec);
     for (const fs::directory_entry& entry : fs::directory_iterator(from, ec)) {
       fs::path child = rel / entry.path().filename();
-      bool child_link = link || (rel == ".git" && entry.path().filename() == "objects");
-      if (Result<> r = copy_entry(src, dest, child, child_link, stats); !r) return r;
+      if (Result<> r = copy_entry(src, dest, child, link, stats); !r) return r;
     }
     if (ec) return fail(ErrorKind::kIo, fmt::format("cannot list {}: {}", from.string(), ec.message()));
     return {};
@@ -127,7 +127,26 @@ Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest)
   for (const std::string& file : *files) {
     if (Result<> r = copy_entry(src, dest, file, false, stats); !r) return fail(r.error());
   }
-  if (fs::exists(src / ".git", ec)) {
+  if (fs::is_directory(src / ".git", ec)) {
+    // What git needs to work on this commit, nothing more (hooks, logs and the like cost an
+    // inode each per job): HEAD, config, index, refs; objects are borrowed through
+    // objects/info/alternates (as `git clone --shared` does), so new objects stay in the copy.
+    for (const char* name : {"HEAD", "config", "index", "packed-refs", "refs", "shallow"}) {
+      if (!fs::exists(src / ".git" / name, ec)) continue;
+      if (Result<> r = copy_entry(src, dest, fs::path(".git") / name, false, stats); !r) {
+        return fail(r.error());
+      }
+    }
+    fs::create_directories(dest / ".git" / "objects" / "info", ec);
+    std::ofstream alternates(dest / ".git" / "objects" / "info" / "alternates");
+    alternates << fs::absolute(src / ".git" / "objects").string() << "\n";
+    if (!alternates) {
+      return fail(ErrorKind::kIo, fmt::format("cannot write {}/.git/objects/info/alternates",
+                                              dest.string()));
+    }
+    ++stats.linked;
+  } else if (fs::exists(src / ".git", ec)) {
+    // A worktree or submodule: .git is a file pointing at the real git dir.
     if (Result<> r = copy_entry(src, dest, ".git", false, stats); !r) return fail(r.error());
   }
   return stats;

@@ -12,15 +12,16 @@ namespace glr {
 
 struct ProjectCopyStats {
   size_t files = 0;   // working-tree files copied (cloned where the filesystem can)
-  size_t linked = 0;  // immutable git objects hard-linked
+  size_t linked = 0;  // git object stores borrowed through alternates
 };
 
 // Copies `src` into `dest` (created; must not exist):
 // - in a git repository: the files git would commit (`git ls-files --cached --others
 //   --exclude-standard`: tracked plus untracked non-ignored, with their working-tree content;
 //   ignored files such as build outputs are left out, deleted tracked files are skipped), plus
-//   `.git` itself, whose object files are hard-linked (git never rewrites them) and whose other
-//   files are copied, so `git` works in the copy without touching the original;
+//   a minimal `.git` (HEAD, config, index, refs, packed-refs copied; the objects borrowed
+//   through objects/info/alternates), so `git` works in the copy without touching the
+//   original;
 // - otherwise: the whole directory tree.
 // Regular files are reflinked (FICLONE) where the filesystem supports it, else copied in the
 // kernel; modes are kept, symlinks are copied as symlinks.
