@@ -222,7 +222,9 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   std::filesystem::path project = options_.project_dir;
   if (!options_.state_dir.empty()) {
     project = job_dir / std::filesystem::path(options_.project_dir).filename();
-    Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project);
+    std::call_once(files_once_,
+                   [this] { project_files_ = list_project_files(options_.project_dir); });
+    Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project, project_files_);
     if (!copied) {
       result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
                                   "copying the project: " + copied.error().message};

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <vector>
 #include <mutex>
 #include <filesystem>
 #include <functional>
@@ -56,6 +58,8 @@ class LocalJobLauncher final : public JobLauncher {
   std::mutex out_mu_;
   std::mutex index_mu_;
   int next_color_ = 0;  // Guarded by index_mu_.
+  std::once_flag files_once_;
+  std::optional<std::vector<std::string>> project_files_;  // set once, under files_once_
   std::mutex produced_mu_;
   std::map<std::string, Produced> produced_;  // by job name; guarded by produced_mu_
 };

@@ -109,12 +109,16 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
 
 }  // namespace
 
-Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest) {
+std::optional<std::vector<std::string>> list_project_files(const fs::path& src) {
+  return git_files(src);
+}
+
+Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
+                                      const std::optional<std::vector<std::string>>& files) {
   ProjectCopyStats stats;
   std::error_code ec;
   fs::create_directories(dest, ec);
   if (ec) return fail(ErrorKind::kIo, fmt::format("cannot create {}: {}", dest.string(), ec.message()));
-  std::optional<std::vector<std::string>> files = git_files(src);
   if (!files) {
     for (const fs::directory_entry& entry : fs::directory_iterator(src, ec)) {
       if (Result<> r = copy_entry(src, dest, entry.path().filename(), false, stats); !r) {

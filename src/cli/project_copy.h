@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "util/result.h"
 
@@ -25,7 +28,13 @@ struct ProjectCopyStats {
 // - otherwise: the whole directory tree.
 // Regular files are reflinked (FICLONE) where the filesystem supports it, else copied in the
 // kernel; modes are kept, symlinks are copied as symlinks.
+// `files` is what list_project_files(src) returned (listed once per run: every job starts
+// from the same tree, as every GitLab job checks out the same commit).
 Result<ProjectCopyStats> copy_project(const std::filesystem::path& src,
-                                      const std::filesystem::path& dest);
+                                      const std::filesystem::path& dest,
+                                      const std::optional<std::vector<std::string>>& files);
+
+// `git ls-files --cached --others --exclude-standard` of `src`; nullopt when not a repository.
+std::optional<std::vector<std::string>> list_project_files(const std::filesystem::path& src);
 
 }  // namespace glr
