@@ -74,7 +74,7 @@ Result<> clone_file(const fs::path& from, const fs::path& to, mode_t mode) {
 }
 
 // Copies one entry (`rel` under src) of any kind; directories recursively.
-Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& rel, bool link,
+Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& rel,
                     ProjectCopyStats& stats) {
   fs::path from = src / rel;
   fs::path to = dest / rel;
@@ -92,16 +92,12 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
     fs::create_directories(to, ec);
     for (const fs::directory_entry& entry : fs::directory_iterator(from, ec)) {
       fs::path child = rel / entry.path().filename();
-      if (Result<> r = copy_entry(src, dest, child, link, stats); !r) return r;
+      if (Result<> r = copy_entry(src, dest, child, stats); !r) return r;
     }
     if (ec) return fail(ErrorKind::kIo, fmt::format("cannot list {}: {}", from.string(), ec.message()));
     return {};
   }
   if (!S_ISREG(st.st_mode)) return {};  // sockets, fifos: not part of a checkout
-  if (link && ::link(from.c_str(), to.c_str()) == 0) {
-    ++stats.linked;
-    return {};
-  }
   if (Result<> r = clone_file(from, to, st.st_mode); !r) return r;
   ++stats.files;
   return {};
@@ -121,7 +117,7 @@ Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
   if (ec) return fail(ErrorKind::kIo, fmt::format("cannot create {}: {}", dest.string(), ec.message()));
   if (!files) {
     for (const fs::directory_entry& entry : fs::directory_iterator(src, ec)) {
-      if (Result<> r = copy_entry(src, dest, entry.path().filename(), false, stats); !r) {
+      if (Result<> r = copy_entry(src, dest, entry.path().filename(), stats); !r) {
         return fail(r.error());
       }
     }
@@ -129,7 +125,7 @@ Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
     return stats;
   }
   for (const std::string& file : *files) {
-    if (Result<> r = copy_entry(src, dest, file, false, stats); !r) return fail(r.error());
+    if (Result<> r = copy_entry(src, dest, file, stats); !r) return fail(r.error());
   }
   if (fs::is_directory(src / ".git", ec)) {
     // What git needs to work on this commit, nothing more (hooks, logs and the like cost an
@@ -137,7 +133,7 @@ Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
     // objects/info/alternates (as `git clone --shared` does), so new objects stay in the copy.
     for (const char* name : {"HEAD", "config", "index", "packed-refs", "refs", "shallow"}) {
       if (!fs::exists(src / ".git" / name, ec)) continue;
-      if (Result<> r = copy_entry(src, dest, fs::path(".git") / name, false, stats); !r) {
+      if (Result<> r = copy_entry(src, dest, fs::path(".git") / name, stats); !r) {
         return fail(r.error());
       }
     }
@@ -151,7 +147,7 @@ Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
     ++stats.linked;
   } else if (fs::exists(src / ".git", ec)) {
     // A worktree or submodule: .git is a file pointing at the real git dir.
-    if (Result<> r = copy_entry(src, dest, ".git", false, stats); !r) return fail(r.error());
+    if (Result<> r = copy_entry(src, dest, ".git", stats); !r) return fail(r.error());
   }
   return stats;
 }
