@@ -248,10 +248,33 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   cfg.tmp_dir_override = (job_dir / "job.tmp").string();
   JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
-  trace.set_observer([&](std::string_view bytes) { log(bytes); });
+  // coverage: (§11.2): the last log line that matches wins.
+  std::string coverage_pending;
+  auto scan_coverage = [&](std::string_view bytes, bool flush) {
+    if (job.coverage.empty()) return;
+    coverage_pending.append(bytes);
+    size_t start = 0;
+    while (true) {
+      size_t nl = coverage_pending.find('\n', start);
+      if (nl == std::string::npos && !(flush && start < coverage_pending.size())) break;
+      size_t end = nl == std::string::npos ? coverage_pending.size() : nl;
+      std::string line = strip_ansi(strip_sections(
+          std::string_view(coverage_pending).substr(start, end - start)));
+      if (std::optional<std::string> found = coverage_in_line(job.coverage, line)) {
+        result.coverage = *found;
+      }
+      start = end + 1;
+    }
+    coverage_pending.erase(0, std::min(start, coverage_pending.size()));
+  };
+  trace.set_observer([&](std::string_view bytes) {
+    log(bytes);
+    scan_coverage(bytes, false);
+  });
   std::stop_callback on_stop(stop, [&run] { run.interrupt("interrupt"); });
   result.outcome = run.execute(trace);
   trace.finish();
+  scan_coverage("", true);
   if (!options_.state_dir.empty() && job.artifacts) {
     keep_artifacts(job, project, result.outcome.state == JobState::kSuccess, log);
   }

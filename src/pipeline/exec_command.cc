@@ -170,7 +170,8 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
                             .artifacts = config->artifacts,
                             .dotenv_position = dotenv_position,
                             .retry = config->retry,
-                            .resource_group = config->resource_group});
+                            .resource_group = config->resource_group,
+                            .coverage = config->coverage});
   }
 
   LocalRunner runner(launcher, options.concurrency);

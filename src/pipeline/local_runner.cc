@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 #include <utility>
@@ -63,6 +64,40 @@ std::vector<std::string> artifact_sources(const PipelineGraph& graph,
     out.push_back(graph.jobs[i].name);
   }
   return out;
+}
+
+std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line) {
+  std::string pattern(regex);
+  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+    pattern = pattern.substr(1, pattern.size() - 2);
+  }
+  auto flags = std::regex::ECMAScript;
+  if (pattern.starts_with("(?i)")) {
+    pattern.erase(0, 4);
+    flags |= std::regex::icase;
+  }
+  std::regex re;
+  try {
+    re = std::regex(pattern, flags);
+  } catch (const std::regex_error&) {
+    return std::nullopt;
+  }
+  std::string text(line);
+  std::string last;
+  bool found = false;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    // Ruby's scan(...).flatten.last: the last group of the last match, or the whole match.
+    last = it->size() > 1 ? (*it)[it->size() - 1].str() : it->str();
+    found = true;
+  }
+  if (!found) return std::nullopt;
+  static const std::regex number(R"(\d+(?:\.\d+)?)");
+  std::smatch m;
+  if (!std::regex_search(last, m, number)) return std::nullopt;
+  std::string value = m.str();
+  while (value.size() > 1 && value[0] == '0' && value[1] != '.') value.erase(0, 1);
+  return value;
 }
 
 bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcome, int attempt) {
@@ -179,7 +214,8 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
                   .status = plan.status(j),
                   .duration = r.duration,
                   .exit_code = r.outcome.exit_code,
-                  .message = r.outcome.message};
+                  .message = r.outcome.message,
+                  .coverage = r.coverage};
     if (r.attempts > 1) {
       job.message = fmt::format("after {} attempts{}{}", r.attempts, job.message.empty() ? "" : "; ",
                                 job.message);
@@ -251,6 +287,7 @@ std::string format_summary(const std::vector<JobReport>& jobs, bool color) {
     if (job.status == JobStatus::kFailed || job.status == JobStatus::kWarning) {
       if (job.exit_code != 0) line += fmt::format("  exit code {}", job.exit_code);
     }
+    if (!job.coverage.empty()) line += "  coverage " + job.coverage + "%";
     if (!job.message.empty() && job.status != JobStatus::kSuccess) line += "  " + job.message;
     out += line + "\n";
   }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/job_outcome.h"
@@ -30,6 +31,7 @@ struct LocalJob {
   size_t dotenv_position = 0;
   std::optional<RetryDef> retry{};  // §9.8
   std::string resource_group{};     // §9.7: one job per group runs at a time
+  std::string coverage{};           // §11.2: `/regex/` searched in the log
   friend bool operator==(const LocalJob&, const LocalJob&) = default;
 };
 
@@ -37,6 +39,7 @@ struct LocalJobResult {
   JobOutcome outcome{};
   std::chrono::milliseconds duration{0};
   int attempts = 1;
+  std::string coverage{};  // from the last log line matching `coverage:` (§11.2)
 };
 
 // Runs one job to completion (runner/JobRun + an executor in production, a fake in tests).
@@ -56,6 +59,7 @@ struct JobReport {
   std::chrono::milliseconds duration{0};
   int exit_code = 0;
   std::string message{};
+  std::string coverage{};
   friend bool operator==(const JobReport&, const JobReport&) = default;
 };
 
@@ -74,6 +78,12 @@ int exit_code_for(PipelineStatus status);
 // parallel base it names). Graph order. `configs[i]` is the config of graph.jobs[i].
 std::vector<std::string> artifact_sources(const PipelineGraph& graph,
                                           const std::vector<const JobConfig*>& configs, size_t j);
+
+// The coverage `line` gives under the job's `coverage:` regex (written `/.../`, a leading
+// `(?i)` means case-insensitive), or nullopt when it does not match (pipeline-yaml §11.2): the
+// last match in the line (its last capture group when the regex has groups, as GitLab's
+// scan.flatten.last), and in it the first number, leading zeros removed.
+std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line);
 
 // Whether a job whose `attempt` (0 = first run) ended with the failure `outcome` runs again
 // (pipeline-yaml §9.8): fewer than retry:max retries so far, and its reason is in retry:when

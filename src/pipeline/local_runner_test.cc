@@ -248,5 +248,15 @@ TEST(LocalRunner, ResourceGroupRunsOneJobAtATime) {  // pipeline-yaml §9.7
   EXPECT_EQ(launcher.started().back(), "b");
 }
 
+TEST(CoverageInLine, GitLabExamples) {  // pipeline-yaml §11.2, gcl's vectors
+  EXPECT_EQ(coverage_in_line("/^\\s*Lines:\\s*(\\d+.\\d+)\\%/", "Lines: 78.46%"), "78.46");
+  EXPECT_EQ(coverage_in_line("/(?i)total.*? (100(?:\\.0+)?\\%|[1-9]?\\d(?:\\.\\d+)?\\%)$/",
+                             "TOTAL  18  0  100%"),
+            "100");
+  EXPECT_EQ(coverage_in_line("/Lines: \\d+%/", "no numbers here"), std::nullopt);
+  EXPECT_EQ(coverage_in_line("/cov (\\d+)/", "cov 007 and cov 42"), "42");
+  EXPECT_EQ(coverage_in_line("/[/", "bad regex"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace glr
