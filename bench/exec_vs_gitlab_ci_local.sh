@@ -1,101 +1,120 @@
 #!/usr/bin/env bash
-# Wall time of `glrunner exec` vs gitlab-ci-local (--shell-isolation and default) on three
-# generated pipelines: a 60-job fan-out over 3 stages, a 30-job DAG passing small artifacts
-# through needs, one job printing 20 MB. Installs gitlab-ci-local from npm into bench/.tools
-# (git-ignored) on first use. Prints one line per tool and pipeline, and the ratios; exits 1
-# when the job outcomes differ.
-#   bench/exec_vs_gitlab_ci_local.sh [build/glrunner]
+# Wall time of `glrunner exec` against gitlab-ci-local (--shell-isolation and default mode) on
+# three generated pipelines: a 60-job fan-out over 3 stages, a 30-job DAG passing small
+# artifacts through needs, and one job printing 20 MB. Installs gitlab-ci-local from npm into
+# bench/.tools (git-ignored) on first use. Usage: bench/exec_vs_gitlab_ci_local.sh [glrunner]
+# Prints one line per pipeline and tool, then the ratios; exits 1 when the job outcomes differ.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-glrunner=$(realpath "${1:-$here/../build/glrunner}")
-tools=$here/.tools
-if [ ! -e "$tools/node_modules/gitlab-ci-local/dist/index.js" ]; then
-  mkdir -p "$tools"
-  npm install --no-audit --no-fund --prefix "$tools" gitlab-ci-local >/dev/null
+GLRUNNER=$(realpath "${1:-$here/../build/glrunner}")
+TOOLS=$here/.tools
+GCL=$TOOLS/node_modules/.bin/gitlab-ci-local
+# 4.70.1: later releases need Node 22 (Set.prototype.union); Debian 12 ships an older Node.
+GCL_VERSION=${GCL_VERSION:-4.70.1}
+if [ ! -x "$GCL" ]; then
+  mkdir -p "$TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "gitlab-ci-local@$GCL_VERSION" >/dev/null
 fi
-# The current bundle uses Node 22's Set methods; on older Node they are supplied here.
-cat > "$tools/set-methods.mjs" <<'JS'
-const S = Set.prototype;
-S.union ??= function (o) { const r = new Set(this); for (const v of o.keys()) r.add(v); return r; };
-S.intersection ??= function (o) { return new Set([...this].filter((v) => o.has(v))); };
-S.difference ??= function (o) { return new Set([...this].filter((v) => !o.has(v))); };
-S.symmetricDifference ??= function (o) {
-  const r = new Set(this);
-  for (const v of o.keys()) { if (this.has(v)) r.delete(v); else r.add(v); }
-  return r;
-};
-S.isSubsetOf ??= function (o) { return [...this].every((v) => o.has(v)); };
-S.isSupersetOf ??= function (o) { for (const v of o.keys()) if (!this.has(v)) return false; return true; };
-S.isDisjointFrom ??= function (o) { return [...this].every((v) => !o.has(v)); };
-JS
-gcl() { node --import "$tools/set-methods.mjs" "$tools/node_modules/gitlab-ci-local/dist/index.js" "$@"; }
-echo "# glrunner $("$glrunner" --version 2>/dev/null | head -1), gitlab-ci-local $(gcl --version), $(nproc) cores"
-work=$(mktemp -d "${TMPDIR:-/tmp}/glr-bench-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# gitlab-ci-local starts every ready job at once; glrunner defaults to one job per core.
+GLR_CONCURRENCY=${GLR_CONCURRENCY:-16}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/glr-bench-exec-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export HOME=$WORK/home  # gitlab-ci-local reads ~/.gitlab-ci-local; keep the user's out
+mkdir -p "$HOME"
 
-make_project() {  # make_project NAME; the YAML on stdin
-  mkdir -p "$work/$1"
-  cat > "$work/$1/.gitlab-ci.yml"
-  (cd "$work/$1" && git init -q . && git config user.email b@example.com &&
-   git config user.name bench && git remote add origin git@gitlab.example.com:bench/p.git &&
-   echo "# bench" > README.md && git add -A &&
-   git commit -qm bench)
+new_project() {  # new_project NAME: a git repository with the pipeline on stdin
+  local dir=$WORK/$1
+  mkdir -p "$dir"
+  cat > "$dir/.gitlab-ci.yml"
+  echo "# $1" > "$dir/README.md"
+  git -C "$dir" init -q -b main
+  git -C "$dir" -c user.email=b@example.com -c user.name=bench add .
+  git -C "$dir" -c user.email=b@example.com -c user.name=bench commit -qm bench
 }
 
+# 60 jobs over 3 stages, 20 per stage.
 {
   echo "stages: [one, two, three]"
-  for s in one two three; do
+  for stage in one two three; do
     for i in $(seq 1 20); do
-      printf '%s_%s:\n  stage: %s\n  script: [echo "job %s %s"]\n' "$s" "$i" "$s" "$s" "$i"
+      printf '%s-%02d:\n  stage: %s\n  script:\n    - echo "job $CI_JOB_NAME in $CI_JOB_STAGE"\n' \
+        "$stage" "$i" "$stage"
     done
   done
-} | make_project fanout
+} | new_project fanout
 
+# 30 jobs in a binary tree of needs: job i needs job (i-1)/2 and gets its artifact file.
 {
-  echo "stages: [build]"
-  for i in $(seq 1 30); do
-    printf 'dag_%s:\n  stage: build\n' "$i"
-    if [ "$i" -gt 1 ]; then
-      printf '  needs: [dag_%s]\n' "$((i - 1))"
-      printf '  script: [cat out/%s.txt, mkdir -p out, echo %s > out/%s.txt]\n' "$((i - 1))" "$i" "$i"
+  echo "stages: [d0, d1, d2, d3, d4]"
+  for i in $(seq 0 29); do
+    depth=0; n=$((i + 1)); while [ $n -gt 1 ]; do n=$((n / 2)); depth=$((depth + 1)); done
+    printf 'node-%02d:\n  stage: d%d\n' "$i" "$depth"
+    if [ "$i" -gt 0 ]; then
+      parent=$(((i - 1) / 2))
+      printf '  needs: [node-%02d]\n  script:\n    - cat out/node-%02d.txt\n' "$parent" "$parent"
     else
-      printf '  script: [mkdir -p out, echo 1 > out/1.txt]\n'
+      printf '  script:\n    - mkdir -p out\n'
     fi
-    printf '  artifacts: {paths: [out/]}\n'
+    printf '    - mkdir -p out && echo "artifact of node-%02d" > out/node-%02d.txt\n' "$i" "$i"
+    printf '  artifacts:\n    paths: [out/node-%02d.txt]\n' "$i"
   done
-} | make_project dag
+} | new_project dag
 
-make_project biglog <<'YAML'
-log:
+# One job printing 20 MB (15 MB of random bytes, base64 in 100-column lines).
+cat <<'YAML' | new_project log20
+big-log:
   script:
-    - awk 'BEGIN { for (i = 0; i < 250000; i++) printf "%079d\n", i }'
+    - head -c 15000000 /dev/urandom | base64 -w 100
 YAML
 
-now() { date +%s.%N; }
-outcome() {  # the job lines of a summary: name and passed/failed
-  grep -E -o '^[a-z_0-9]+ +[a-z0-9]+ +(passed|failed)|PASS +[a-z_0-9]+|FAIL +[a-z_0-9]+' "$1" |
-    awk '{ if ($1=="PASS") print $2, "passed"; else if ($1=="FAIL") print $2, "failed"; else print $1, $3 }' |
-    sort
+# time_run OUT CMD...: runs CMD in the current directory, prints the wall seconds.
+time_run() {
+  local out=$1 start end
+  shift
+  start=$(date +%s.%N)
+  "$@" >"$out" 2>&1 || true
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
 }
 
-declare -A secs
-for p in ${BENCH_ONLY:-fanout dag biglog}; do
-  cd "$work/$p"
-  t0=$(now); "$glrunner" exec --no-color > "$work/$p.glr" 2>&1 || true; t1=$(now)
-  secs[$p.glrunner]=$(echo "$t1 - $t0" | bc)
-  t0=$(now); gcl --shell-isolation > "$work/$p.iso" 2>&1 || true; t1=$(now)
-  secs[$p.isolation]=$(echo "$t1 - $t0" | bc)
+# Outcomes as "job status" lines, sorted: glrunner's summary table / gitlab-ci-local's
+# PASS/FAIL lines.
+glrunner_outcomes() {
+  sed -n '/^job  /,/^pipeline /p' "$1" | awk 'NR>1 && !/^pipeline/ {print $1, ($3=="passed" ? "pass" : "fail")}' | sort
+}
+gcl_outcomes() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '$1=="PASS" || $1=="FAIL" {print $2, tolower($1)}' | sort
+}
+
+status=0
+declare -A T
+for p in fanout dag log20; do
+  cd "$WORK/$p"
+  T[$p,glr]=$(time_run "$WORK/$p.glr" "$GLRUNNER" exec --no-color --concurrency "$GLR_CONCURRENCY")
   rm -rf .gitlab-ci-local
-  t0=$(now); gcl > "$work/$p.gcl" 2>&1 || true; t1=$(now)
-  secs[$p.default]=$(echo "$t1 - $t0" | bc)
+  T[$p,iso]=$(time_run "$WORK/$p.iso" "$GCL" --shell-isolation)
   rm -rf .gitlab-ci-local
-  printf '%-7s glrunner %7.2fs  gcl --shell-isolation %7.2fs (%5.1fx)  gcl default %7.2fs (%5.1fx)\n' \
-    "$p" "${secs[$p.glrunner]}" "${secs[$p.isolation]}" \
-    "$(echo "${secs[$p.isolation]} / ${secs[$p.glrunner]}" | bc -l)" "${secs[$p.default]}" \
-    "$(echo "${secs[$p.default]} / ${secs[$p.glrunner]}" | bc -l)"
-  if [ "$(outcome "$work/$p.glr")" != "$(outcome "$work/$p.iso")" ]; then
-    echo "$p: job outcomes differ" >&2
-    diff <(outcome "$work/$p.glr") <(outcome "$work/$p.iso") >&2 || true
-    exit 1
+  T[$p,gcl]=$(time_run "$WORK/$p.gcl" "$GCL")
+  rm -rf .gitlab-ci-local
+  glrunner_outcomes "$WORK/$p.glr" > "$WORK/$p.glr.outcomes"
+  gcl_outcomes "$WORK/$p.iso" > "$WORK/$p.iso.outcomes"
+  gcl_outcomes "$WORK/$p.gcl" > "$WORK/$p.gcl.outcomes"
+  jobs=$(wc -l < "$WORK/$p.glr.outcomes")
+  passed=$(grep -c ' pass$' "$WORK/$p.glr.outcomes" || true)
+  same="identical"
+  if ! cmp -s "$WORK/$p.glr.outcomes" "$WORK/$p.iso.outcomes" ||
+     ! cmp -s "$WORK/$p.glr.outcomes" "$WORK/$p.gcl.outcomes" || [ "$jobs" = 0 ]; then
+    same="DIFFERENT"
+    status=1
+    diff "$WORK/$p.glr.outcomes" "$WORK/$p.iso.outcomes" | head -5 || true
   fi
+  printf '%-7s glrunner %6.2fs  gcl --shell-isolation %6.2fs  gcl default %6.2fs  ' \
+    "$p" "${T[$p,glr]}" "${T[$p,iso]}" "${T[$p,gcl]}"
+  printf 'x%.1f vs isolation, x%.1f vs default; %s/%s jobs passed, outcomes %s\n' \
+    "$(echo "${T[$p,iso]} / ${T[$p,glr]}" | bc -l)" "$(echo "${T[$p,gcl]} / ${T[$p,glr]}" | bc -l)" \
+    "$passed" "$jobs" "$same"
 done
+if [ "$status" != 0 ]; then
+  for p in fanout dag log20; do tail -5 "$WORK/$p.glr" "$WORK/$p.iso"; done
+fi
+exit $status

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -77,6 +79,23 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   launch.executor = flags.executor;
   launch.docker_section = "pull_policy = [" + docker_pull_policy_list(flags.docker_pull_policy) + "]\n";
   if (!flags.docker_host.empty()) launch.docker_section += "host = \"" + flags.docker_host + "\"\n";
+  // One state dir per run: the jobs' project copies and artifact archives (pipeline-yaml §4.8).
+  std::string state = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
+  if (!flags.exec.list && !flags.exec.preview) {
+    if (::mkdtemp(state.data()) == nullptr) {
+      std::fprintf(stderr, "glrunner: cannot create a temporary directory in %s\n",
+                   std::filesystem::temp_directory_path().c_str());
+      return 1;
+    }
+    launch.state_dir = state;
+  }
+  struct RemoveState {
+    std::string path;
+    ~RemoveState() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove_all(path, ignored);
+    }
+  } remove_state{launch.state_dir};
   LocalJobLauncher launcher(executors, clock, std::cout, launch);
 
   // Ctrl-C stops the pipeline: running jobs are interrupted, nothing new starts.
@@ -108,7 +127,9 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("-C,--cwd", f->cwd, "Project directory (default: current directory)");
   cmd->add_option("-j,--concurrency", f->exec.concurrency,
                   "Jobs run at once (default: number of cores)");
-  cmd->add_option("--variable", f->exec.variables, "KEY=VALUE, overrides pipeline variables");
+  // One value per --variable, so `--variable A=1 job` leaves `job` to the job list.
+  cmd->add_option("--variable", f->exec.variables, "KEY=VALUE, overrides pipeline variables")
+      ->allow_extra_args(false);
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--no-color", f->no_color, "Plain output");

@@ -7,14 +7,15 @@
 #include <filesystem>
 #include <regex>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
 
 #include "artifacts/archive.h"
 #include "artifacts/dotenv.h"
 #include "artifacts/file_selection.h"
-#include "artifacts/helper_log.h"
-#include "cli/local_workspace.h"
+#include "cli/project_copy.h"
 #include "runner/job_run.h"
 #include "script/job_variables.h"
 #include "trace/trace_buffer.h"
@@ -65,88 +66,6 @@ LocalJobLauncher::LocalJobLauncher(ExecutorFactory& executors, Clock& clock, std
                                    LocalLaunchOptions options)
     : executors_(executors), clock_(clock), out_(out), options_(std::move(options)) {}
 
-LocalJobLauncher::~LocalJobLauncher() {
-  if (state_dir_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(state_dir_, ec);
-}
-
-std::string LocalJobLauncher::prepare(std::string& error) {
-  std::lock_guard lock(state_mu_);
-  if (!state_dir_.empty()) return state_dir_;
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "glrunner-pipeline-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    error = "cannot create a temporary directory";
-    return "";
-  }
-  Result<std::vector<std::string>> files = project_files(options_.project_dir);
-  if (!files) {
-    std::error_code ec;
-    std::filesystem::remove_all(tmpl, ec);
-    error = files.error().message;
-    return "";
-  }
-  files_ = std::move(*files);
-  state_dir_ = tmpl;
-  return state_dir_;
-}
-
-// After the job (§4.8): the artifacts archive when `artifacts:when` matches the outcome, and
-// the dotenv reports always.
-void LocalJobLauncher::collect(const LocalJob& job, bool success, const std::filesystem::path& wd,
-                               const std::function<void(const std::string&)>& say) {
-  if (!job.artifacts) return;
-  const ArtifactsDef& def = *job.artifacts;
-  Variables vars = job.spec.variables;
-  vars.push_back(Variable{.key = "CI_PROJECT_DIR", .value = wd.string(), .is_public = true});
-  Produced produced;
-  const std::string& when = def.when;
-  bool upload = when == "always" || (when == "on_failure" ? !success : success);
-  if (upload && (!def.paths.empty() || def.untracked)) {
-    HelperLog log([&say](std::string_view line) { say(std::string(line)); });
-    FileSelectionOptions select;
-    select.wd = wd;
-    for (const std::string& p : def.paths) select.paths.push_back(expand(p, vars, ""));
-    for (const std::string& p : def.exclude) select.exclude.push_back(expand(p, vars, ""));
-    FileSelection files = select_files(select, log);
-    if (!files.empty()) {
-      std::filesystem::path archive;
-      {
-        std::lock_guard lock(state_mu_);
-        archive = std::filesystem::path(state_dir_) /
-                  ("artifacts-" + std::to_string(next_archive_++) + ".zip");
-      }
-      Result<> written = write_archive(ArtifactFormat::kZip, wd, files, archive, 1, log);
-      if (written) {
-        say("Uploading artifacts locally: " + std::to_string(files.size()) + " files and directories");
-        produced.archive = archive;
-      } else {
-        say("WARNING: artifacts not kept: " + written.error().message);
-      }
-    }
-  }
-  for (const std::string& name : def.dotenv) {
-    std::ifstream in(wd / expand(name, vars, ""), std::ios::binary);
-    if (!in) {
-      say("WARNING: artifact reports dotenv '" + name + "' could not be found");
-      continue;
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    Result<std::vector<DotenvVariable>> parsed = parse_dotenv(text.str());
-    if (!parsed) {
-      say("WARNING: dotenv report " + name + ": " + parsed.error().message);
-      continue;
-    }
-    for (const DotenvVariable& v : *parsed) {
-      produced.dotenv.push_back(Variable{.key = v.key, .value = v.value, .is_public = true, .raw = true});
-    }
-  }
-  std::lock_guard lock(state_mu_);
-  produced_[job.name] = std::move(produced);
-}
-
 void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
                                    std::string& pending, std::string_view bytes, bool flush) {
   pending.append(bytes);
@@ -178,6 +97,83 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
   out_ << text << std::flush;
 }
 
+Variables LocalJobLauncher::receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                                             const std::function<void(std::string_view)>& log) {
+  Variables dotenv;
+  for (const std::string& source : job.artifact_sources) {
+    Produced produced;
+    {
+      std::lock_guard lock(produced_mu_);
+      auto it = produced_.find(source);
+      if (it == produced_.end()) continue;  // did not run or kept nothing (§9.9 #4)
+      produced = it->second;
+    }
+    if (!produced.archive.empty()) {
+      CollectingHelperLog helper;
+      Result<> extracted = extract_archive(produced.archive, dir, helper.log);
+      if (!helper.text.empty()) log(helper.text);
+      log(fmt::format("Downloading artifacts for {} (local)... {}\n", source,
+                      extracted ? "ok" : "failed: " + extracted.error().message));
+    }
+    dotenv.insert(dotenv.end(), produced.dotenv.begin(), produced.dotenv.end());
+  }
+  return dotenv;
+}
+
+void LocalJobLauncher::keep_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                                      bool succeeded,
+                                      const std::function<void(std::string_view)>& log) {
+  Produced produced;
+  const ArtifactsDef& def = *job.artifacts;
+  // Reports are kept whatever the job's result (§4.8).
+  for (const std::string& file : def.dotenv) {
+    std::string name = expand(file, job.spec.variables, "");
+    std::ifstream in(dir / name, std::ios::binary);
+    if (!in) {
+      log(fmt::format("WARNING: artifacts:reports:dotenv \"{}\" could not be found\n", name));
+      continue;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<std::vector<DotenvVariable>> parsed = parse_dotenv(text.str());
+    if (!parsed) {
+      log(fmt::format("WARNING: artifacts:reports:dotenv \"{}\": {}\n", name,
+                      parsed.error().message));
+      continue;
+    }
+    for (const DotenvVariable& var : *parsed) {
+      produced.dotenv.push_back(Variable{.key = var.key, .value = var.value, .is_public = true});
+    }
+  }
+  bool wanted = def.when == "always" || (def.when == "on_failure" ? !succeeded : succeeded);
+  if (wanted && (!def.paths.empty() || def.untracked)) {
+    log(succeeded ? "Uploading artifacts for successful job\n" : "Uploading artifacts for failed job\n");
+    FileSelectionOptions select;
+    select.wd = dir;
+    for (const std::string& p : def.paths) select.paths.push_back(expand(p, job.spec.variables, ""));
+    for (const std::string& p : def.exclude) select.exclude.push_back(expand(p, job.spec.variables, ""));
+    select.untracked = def.untracked;
+    CollectingHelperLog helper;
+    FileSelection files = select_files(select, helper.log);
+    if (!files.empty()) {
+      std::filesystem::path archive = std::filesystem::path(options_.state_dir) / "artifacts" /
+                                      (std::to_string(job.spec.id) + ".zip");
+      std::error_code ec;
+      std::filesystem::create_directories(archive.parent_path(), ec);
+      Result<> written = write_archive(ArtifactFormat::kZip, dir, files, archive,
+                                       deflate_level("fastest"), helper.log);
+      if (written) produced.archive = archive;
+      if (!helper.text.empty()) log(helper.text);
+      log(written ? fmt::format("Saved {} artifact files and directories locally\n", files.size())
+                  : fmt::format("ERROR: saving artifacts: {}\n", written.error().message));
+    } else if (!helper.text.empty()) {
+      log(helper.text);
+    }
+  }
+  std::lock_guard lock(produced_mu_);
+  produced_[job.name] = std::move(produced);
+}
+
 LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) {
   auto started = std::chrono::steady_clock::now();
   int color_index;
@@ -185,6 +181,8 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
     std::lock_guard lock(index_mu_);
     color_index = next_color_++;
   }
+  std::string pending;
+  auto log = [&](std::string_view text) { print_lines(job.name, color_index, pending, text, false); };
   RunnerSettings runner;
   runner.name = "glrunner-exec";
   bool docker = options_.executor == "docker" ||
@@ -204,84 +202,89 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
                                 executor.error().message};
     return result;
   }
-  // Each job gets its own temp dir (file variables, GITLAB_ENV) and its own copy of the
-  // project, so parallel jobs cannot see each other's files (§9.9 Local).
-  std::string error;
-  std::string state = prepare(error);
-  if (state.empty()) {
-    result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0, error};
-    return result;
-  }
-  std::string tmpl = state + "/job-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
-                                "cannot create a temporary directory"};
-    return result;
+  // Each job gets its own directory (its project copy, file variables, GITLAB_ENV), so
+  // parallel jobs cannot see each other's files, and nothing lands beside the project.
+  std::filesystem::path job_dir;
+  if (options_.state_dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
+                                  "cannot create a temporary directory"};
+      return result;
+    }
+    job_dir = tmpl;
+  } else {
+    job_dir = std::filesystem::path(options_.state_dir) / "jobs" / std::to_string(job.spec.id);
   }
   struct RemoveDir {
-    std::string path;
+    std::filesystem::path path;
     ~RemoveDir() {
       std::error_code ec;
       std::filesystem::remove_all(path, ec);
     }
-  } remove_tmp{tmpl};
-  std::filesystem::path wd =
-      std::filesystem::path(tmpl) / std::filesystem::path(options_.project_dir).filename();
-  if (Result<> copied = copy_project_files(options_.project_dir, files_, wd); !copied) {
-    result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
-                                copied.error().message};
-    return result;
-  }
-  auto say = [&](const std::string& line) {
-    std::string pending;
-    print_lines(job.name, color_index, pending, line + "\n", false);
-  };
-  // Artifacts and dotenv variables of the producers (§9.9), in download order.
+  } remove_job_dir{job_dir};
+
   JobSpec spec = job.spec;
-  Variables dotenv;
-  for (const std::string& source : job.artifact_sources) {
-    Produced produced;
-    {
-      std::lock_guard lock(state_mu_);
-      auto it = produced_.find(source);
-      if (it == produced_.end()) continue;
-      produced = it->second;
-    }
-    dotenv.insert(dotenv.end(), produced.dotenv.begin(), produced.dotenv.end());
-    if (!produced.archive) continue;
-    HelperLog log([&say](std::string_view line) { say(std::string(line)); });
-    if (Result<> extracted = extract_archive(*produced.archive, wd, log); !extracted) {
+  std::filesystem::path project = options_.project_dir;
+  if (!options_.state_dir.empty()) {
+    project = job_dir / std::filesystem::path(options_.project_dir).filename();
+    std::call_once(files_once_,
+                   [this] { project_files_ = list_project_files(options_.project_dir); });
+    Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project, project_files_);
+    if (!copied) {
       result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
-                                  "artifacts of " + source + ": " + extracted.error().message};
+                                  "copying the project: " + copied.error().message};
       return result;
     }
-    say("Downloaded artifacts of " + source);
-  }
-  if (!dotenv.empty()) {
-    // §7.1 #7: above the YAML variables, below --variable; GIT_STRATEGY stays last.
-    Variables& vars = spec.variables;
-    vars.insert(vars.end(), dotenv.begin(), dotenv.end());
-    vars.insert(vars.end(), job.cli_variables.begin(), job.cli_variables.end());
-    vars.push_back(Variable{.key = "GIT_STRATEGY", .value = "none", .is_public = true});
+    for (Variable& var : spec.variables) {
+      if (var.key == "CI_PROJECT_DIR") var.value = project.string();
+      if (var.key == "CI_BUILDS_DIR") var.value = project.parent_path().string();
+    }
+    Variables dotenv = receive_artifacts(job, project, log);
+    size_t at = std::min(job.dotenv_position, spec.variables.size());
+    spec.variables.insert(spec.variables.begin() + static_cast<std::ptrdiff_t>(at), dotenv.begin(),
+                          dotenv.end());
   }
 
   JobRunConfig cfg;
   cfg.runner = runner;
   cfg.system_id = "local";
   cfg.helper_command = options_.helper_command;
-  cfg.project_dir_override = wd.string();
-  cfg.tmp_dir_override = tmpl + "/job.tmp";
+  cfg.project_dir_override = project.string();
+  cfg.tmp_dir_override = (job_dir / "job.tmp").string();
   JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
-  std::string pending;
+  // coverage: (§11.2): the last log line that matches wins.
+  std::string coverage_pending;
+  auto scan_coverage = [&](std::string_view bytes, bool flush) {
+    if (job.coverage.empty()) return;
+    coverage_pending.append(bytes);
+    size_t start = 0;
+    while (true) {
+      size_t nl = coverage_pending.find('\n', start);
+      if (nl == std::string::npos && !(flush && start < coverage_pending.size())) break;
+      size_t end = nl == std::string::npos ? coverage_pending.size() : nl;
+      std::string line = strip_ansi(strip_sections(
+          std::string_view(coverage_pending).substr(start, end - start)));
+      if (std::optional<std::string> found = coverage_in_line(job.coverage, line)) {
+        result.coverage = *found;
+      }
+      start = end + 1;
+    }
+    coverage_pending.erase(0, std::min(start, coverage_pending.size()));
+  };
   trace.set_observer([&](std::string_view bytes) {
-    print_lines(job.name, color_index, pending, bytes, false);
+    log(bytes);
+    scan_coverage(bytes, false);
   });
   std::stop_callback on_stop(stop, [&run] { run.interrupt("interrupt"); });
   result.outcome = run.execute(trace);
   trace.finish();
+  scan_coverage("", true);
+  if (!options_.state_dir.empty() && job.artifacts) {
+    keep_artifacts(job, project, result.outcome.state == JobState::kSuccess, log);
+  }
   print_lines(job.name, color_index, pending, "", true);
-  collect(job, result.outcome.state == JobState::kSuccess, wd, say);
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return result;

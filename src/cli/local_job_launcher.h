@@ -2,14 +2,15 @@
 // serves GitLab jobs (runner/JobRun + an executor), echoing its log to the console.
 #pragma once
 
+#include <map>
+#include <optional>
+#include <vector>
+#include <mutex>
 #include <filesystem>
 #include <functional>
-#include <map>
-#include <mutex>
-#include <optional>
+#include <string_view>
 #include <ostream>
 #include <string>
-#include <vector>
 
 #include "pipeline/local_runner.h"
 #include "runner/executor_factory.h"
@@ -25,34 +26,33 @@ struct LocalLaunchOptions {
   // "auto": jobs with `image:` use the docker executor, the others the shell one.
   std::string executor = "auto";
   std::string docker_section{};  // [runners.docker] text for docker jobs
+  // Per-pipeline state: job project copies and artifact archives (pipeline-yaml §4.8 Local).
+  // Empty: jobs run in project_dir itself and no artifacts are passed.
+  std::string state_dir{};
 };
 
-// Thread-safe: LocalRunner calls run() from several job threads at once. Each job runs in its
-// own copy of the project (local_workspace.h) under a per-pipeline state directory, which also
-// keeps every job's artifacts archive and dotenv variables for the jobs that receive them
-// (pipeline-yaml §9.9); the directory is removed with the launcher.
+// Thread-safe: LocalRunner calls run() from several job threads at once.
 class LocalJobLauncher final : public JobLauncher {
  public:
   // `executors`, `clock` and `out` must outlive the launcher.
   LocalJobLauncher(ExecutorFactory& executors, Clock& clock, std::ostream& out,
                    LocalLaunchOptions options);
-  ~LocalJobLauncher() override;
-  LocalJobLauncher(const LocalJobLauncher&) = delete;
-  LocalJobLauncher& operator=(const LocalJobLauncher&) = delete;
   LocalJobResult run(const LocalJob& job, std::stop_token stop) override;
 
  private:
-  struct Produced {
-    std::optional<std::filesystem::path> archive{};
-    Variables dotenv{};
-  };
-  // Creates the state dir and lists the project files once; empty string when it failed.
-  std::string prepare(std::string& error);
-  void collect(const LocalJob& job, bool success, const std::filesystem::path& wd,
-               const std::function<void(const std::string&)>& say);
-
   void print_lines(const std::string& job_name, int color_index, std::string& pending,
                    std::string_view bytes, bool flush);
+
+  struct Produced {
+    std::filesystem::path archive{};  // empty: the job kept no artifacts
+    Variables dotenv{};
+  };
+  // Extracts the sources' archives into `dir` and returns their dotenv variables (§9.9).
+  Variables receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
+                              const std::function<void(std::string_view)>& log);
+  // Archives the job's artifacts from `dir` and parses its dotenv reports (§4.8, §7.6).
+  void keep_artifacts(const LocalJob& job, const std::filesystem::path& dir, bool succeeded,
+                      const std::function<void(std::string_view)>& log);
 
   ExecutorFactory& executors_;
   Clock& clock_;
@@ -61,11 +61,10 @@ class LocalJobLauncher final : public JobLauncher {
   std::mutex out_mu_;
   std::mutex index_mu_;
   int next_color_ = 0;  // Guarded by index_mu_.
-  std::mutex state_mu_;
-  std::string state_dir_{};                    // Guarded by state_mu_.
-  std::vector<std::string> files_{};           // Guarded by state_mu_ (written once).
-  std::map<std::string, Produced> produced_{};  // Guarded by state_mu_.
-  int next_archive_ = 0;                       // Guarded by state_mu_.
+  std::once_flag files_once_;
+  std::optional<std::vector<std::string>> project_files_;  // set once, under files_once_
+  std::mutex produced_mu_;
+  std::map<std::string, Produced> produced_;  // by job name; guarded by produced_mu_
 };
 
 }  // namespace glr

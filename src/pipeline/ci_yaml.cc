@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -1329,7 +1330,225 @@ std::string format_yaml(const ConfigValue& value) {
   return text;
 }
 
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// include (§6): local files (and wildcards) merged in order, nested includes first; the forms
+// that need GitLab or the network are a clear error naming the include (§6.9).
+
+constexpr int kMaxIncludes = 150;
+
+// Files git would commit (tracked + untracked not ignored), or every file when not a repository.
+std::vector<std::string> project_files(const std::filesystem::path& dir) {
+  std::string command = "git -C '" + replace_all(dir.string(), "'", "'\\''") +
+                        "' ls-files -z --cached --others --exclude-standard 2>/dev/null";
+  std::vector<std::string> files;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    std::string out;
+    char buffer[65536];
+    size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+    if (::pclose(pipe) == 0) {
+      size_t start = 0;
+      while (start < out.size()) {
+        size_t end = out.find('\0', start);
+        if (end == std::string::npos) end = out.size();
+        if (end > start) files.push_back(out.substr(start, end - start));
+        start = end + 1;
+      }
+      std::sort(files.begin(), files.end());
+      return files;
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == ".git") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) files.push_back(std::filesystem::relative(it->path(), dir).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// `*` within one path segment, `**` across segments (§6.2).
+bool include_glob_match(const std::string& pattern, const std::string& path) {
+  std::string re;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '*' && i + 1 < pattern.size() && pattern[i + 1] == '*') {
+      re += ".*";
+      ++i;
+    } else if (c == '*') {
+      re += "[^/]*";
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-') {
+      re += c;
+    } else {
+      re += '\\';
+      re += c;
+    }
+  }
+  return std::regex_match(path, std::regex(re));
+}
+
+class IncludeResolver {
+ public:
+  explicit IncludeResolver(std::filesystem::path project_dir) : dir_(std::move(project_dir)) {}
+
+  // Replaces `root`'s include: by the merged content of the included files, `root` on top.
+  Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
+    if (!root.is_mapping()) return {};
+    ConfigValue* include = root.find("include");
+    if (include == nullptr) return {};
+    ConfigValue entries = *include;
+    size_t at = static_cast<size_t>(include - root.items.data());
+    root.keys.erase(root.keys.begin() + static_cast<std::ptrdiff_t>(at));
+    root.items.erase(root.items.begin() + static_cast<std::ptrdiff_t>(at));
+    if (depth > 100) return rep.error(entries.line, "include: nested too deeply");
+    std::vector<ConfigValue> list;
+    if (entries.is_sequence()) {
+      list = entries.items;
+    } else if (!entries.is_null()) {
+      list.push_back(entries);
+    }
+    ConfigValue merged{.kind = ConfigValue::Kind::kMapping};
+    for (const ConfigValue& entry : list) {
+      Result<std::vector<std::string>> files = local_files(entry, rep);
+      if (!files) return fail(files.error());
+      for (const std::string& file : *files) {
+        if (++count_ > kMaxIncludes) {
+          return rep.error(entry.line, fmt::format("Maximum of {} nested includes are allowed!",
+                                                   kMaxIncludes));
+        }
+        Result<ConfigValue> content = load(file, rep, entry.line, depth);
+        if (!content) return fail(content.error());
+        deep_merge(merged, *content);
+      }
+    }
+    deep_merge(merged, root);
+    root = std::move(merged);
+    return {};
+  }
+
+  std::vector<std::string> warnings{};
+
+ private:
+  Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep) {
+    std::string path;
+    if (entry.is_scalar()) {
+      path = entry.scalar;
+      if (starts_with(path, "http://") || starts_with(path, "https://")) {
+        return offline_error(rep, entry.line, fmt::format("remote `{}`", path));
+      }
+    } else if (entry.is_mapping()) {
+      for (const char* form : {"project", "remote", "template", "component"}) {
+        if (const ConfigValue* v = entry.find(form)) {
+          std::string what = fmt::format("{} `{}`", form, v->is_scalar() ? v->scalar : "...");
+          if (const ConfigValue* file = entry.find("file"); file && file->is_scalar()) {
+            what += fmt::format(" file `{}`", file->scalar);
+          }
+          return offline_error(rep, entry.line, what);
+        }
+      }
+      const ConfigValue* local = entry.find("local");
+      if (local == nullptr || !local->is_scalar()) {
+        return rep.error(entry.line, "include config should be a string or a hash with one of: "
+                                     "local, project, remote, template, component");
+      }
+      for (const char* key : {"rules", "inputs"}) {
+        if (entry.find(key) != nullptr) {
+          return rep.error(entry.find(key)->line,
+                           fmt::format("include:{} is not supported by glrunner exec yet "
+                                       "(include `{}`)",
+                                       key, local->scalar));
+        }
+      }
+      path = local->scalar;
+    } else {
+      return rep.error(entry.line, "include config should be a string or a hash");
+    }
+    if (starts_with(path, "./") || path.find("..") != std::string::npos) {
+      return rep.error(entry.line, fmt::format("include: local `{}`: write paths from the "
+                                               "repository root, without `./` or `..`",
+                                               path));
+    }
+    while (starts_with(path, "/")) path.erase(0, 1);
+    if (!ends_with(path, ".yml") && !ends_with(path, ".yaml")) {
+      return rep.error(entry.line,
+                       fmt::format("include: local `{}`: the file must end in .yml or .yaml", path));
+    }
+    if (files_.empty()) files_ = project_files(dir_);
+    std::vector<std::string> out;
+    bool wildcard = path.find('*') != std::string::npos;
+    for (const std::string& file : files_) {
+      if (wildcard ? include_glob_match(path, file) : file == path) out.push_back(file);
+    }
+    if (out.empty()) {
+      return rep.error(entry.line,
+                       wildcard ? fmt::format("include: local `{}` matches no file", path)
+                                : fmt::format("include: Local file `{}` does not exist (local "
+                                              "includes are read from files git would commit)",
+                                              path));
+    }
+    return out;
+  }
+
+  tl::unexpected<Error> offline_error(Reporter& rep, int line, const std::string& what) {
+    return rep.error(line, fmt::format("include: {} cannot be resolved offline: glrunner exec "
+                                       "reads only include:local files from the working tree "
+                                       "(vendor the file and include it as local)",
+                                       what));
+  }
+
+  Result<ConfigValue> load(const std::string& file, Reporter& parent, int line, int depth) {
+    std::ifstream in(dir_ / file, std::ios::binary);
+    if (!in) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
+    std::stringstream text;
+    text << in.rdbuf();
+    Reporter rep(file);
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(text.str());
+    } catch (const YAML::Exception& e) {
+      return fail(ErrorKind::kInvalidInput, fmt::format("{}:{}:{}: YAML syntax error: {}", file,
+                                                        e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
+    if (docs.size() == 2 && docs[0].IsMap() && docs[0]["spec"]) {
+      if (docs[0]["spec"]["inputs"]) {
+        return rep.error(docs[0].Mark().line + 1,
+                         "spec:inputs is not supported by glrunner exec yet");
+      }
+      docs.erase(docs.begin());
+    }
+    if (docs.size() > 1) {
+      return rep.error(docs[1].Mark().line + 1,
+                       "only a spec: header document may precede the configuration");
+    }
+    if (docs.empty() || docs[0].IsNull()) return ConfigValue{.kind = ConfigValue::Kind::kMapping};
+    Result<ConfigValue> root = convert(docs[0], rep, 0);
+    if (!root) return fail(root.error());
+    if (!root->is_mapping()) return rep.error(root->line, "root config should be a hash");
+    Result<void> nested = resolve(*root, rep, depth + 1);
+    if (!nested) return fail(nested.error());
+    warnings.insert(warnings.end(), rep.warnings().begin(), rep.warnings().end());
+    return root;
+  }
+
+  std::filesystem::path dir_;
+  std::vector<std::string> files_{};
+  int count_ = 0;
+};
+
+}  // namespace
+
 Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& file_name) {
+  return parse_pipeline(text, file_name, std::filesystem::path());
+}
+
+Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& file_name,
+                                      const std::filesystem::path& project_dir) {
   Reporter rep(file_name);
   std::vector<YAML::Node> docs;
   try {
@@ -1350,6 +1569,13 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
     }
     Result<ConfigValue> root = convert(docs[0], rep, 0);
     if (!root) return fail(root.error());
+    if (!project_dir.empty() && root->is_mapping()) {
+      IncludeResolver includes(project_dir);
+      Result<void> included = includes.resolve(*root, rep, 0);
+      if (!included) return fail(included.error());
+      rep.warnings().insert(rep.warnings().end(), includes.warnings.begin(),
+                            includes.warnings.end());
+    }
     return build_pipeline(std::move(*root), rep);
   } catch (const YAML::Exception& e) {
     return fail(ErrorKind::kInvalidInput,

@@ -55,36 +55,6 @@ std::string list_pipeline(const PipelineGraph& graph) {
 
 }  // namespace
 
-std::vector<std::string> artifact_sources(const PipelineGraph& graph, const PipelineConfig& pipeline,
-                                          size_t index) {
-  const GraphJob& job = graph.jobs[index];
-  const JobConfig* config = pipeline.find_job(job.name);
-  std::vector<std::string> sources;
-  if (config == nullptr) return sources;
-  auto listed_in_dependencies = [&](const std::string& name) {
-    return !config->dependencies ||
-           std::find(config->dependencies->begin(), config->dependencies->end(), name) !=
-               config->dependencies->end();
-  };
-  if (config->dependencies && config->dependencies->empty()) return sources;  // §9.9 1
-  if (config->needs) {
-    // §9.9 2: the needed jobs with artifacts, narrowed by `dependencies`.
-    for (const NeedDef& need : *config->needs) {
-      if (!need.artifacts || !need.project.empty() || !need.pipeline.empty()) continue;
-      if (!graph.find(need.job) || !listed_in_dependencies(need.job)) continue;
-      sources.push_back(need.job);
-    }
-    return sources;
-  }
-  // §9.9 3: every job of an earlier stage (stage order, then file order), or `dependencies`.
-  for (const GraphJob& other : graph.jobs) {
-    if (other.stage_index < job.stage_index && listed_in_dependencies(other.name)) {
-      sources.push_back(other.name);
-    }
-  }
-  return sources;
-}
-
 int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& out,
              std::ostream& err, std::stop_token stop) {
   Variables cli_variables;
@@ -104,7 +74,7 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   if (!in) return report_error(err, fmt::format("{}: cannot be read", options.file));
   std::stringstream text;
   text << in.rdbuf();
-  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file);
+  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, options.project_dir);
   if (!pipeline) return report_error(err, pipeline.error().message);
   for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
 
@@ -183,18 +153,25 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   LocalJobInputs inputs{.project_dir = options.project_dir,
                         .predefined = predefined,
                         .cli_variables = cli_variables};
+  std::vector<const JobConfig*> configs;
+  for (const GraphJob& job : graph->jobs) configs.push_back(kept->find_job(job.name));
   std::vector<LocalJob> jobs;
   for (size_t i = 0; i < graph->jobs.size(); ++i) {
-    const JobConfig* config = kept->find_job(graph->jobs[i].name);
+    const JobConfig* config = configs[i];
     inputs.id = static_cast<int64_t>(i + 1);
     Result<JobSpec> spec = build_local_job_spec(*kept, *config, inputs);
     if (!spec) return report_error(err, spec.error().message);
+    // build_local_job_spec ends with the command-line variables and GIT_STRATEGY.
+    size_t dotenv_position = spec->variables.size() - cli_variables.size() - 1;
     jobs.push_back(LocalJob{.name = config->name,
                             .stage = config->stage,
                             .spec = std::move(*spec),
+                            .artifact_sources = artifact_sources(*graph, configs, i),
                             .artifacts = config->artifacts,
-                            .artifact_sources = artifact_sources(*graph, *kept, i),
-                            .cli_variables = cli_variables});
+                            .dotenv_position = dotenv_position,
+                            .retry = config->retry,
+                            .resource_group = config->resource_group,
+                            .coverage = config->coverage});
   }
 
   LocalRunner runner(launcher, options.concurrency);

@@ -23,13 +23,6 @@ struct ExecOptions {
   bool color = true;
 };
 
-// The jobs whose artifacts and dotenv variables graph.jobs[index] receives, in download order
-// (pipeline-yaml §9.9): none for `dependencies: []`; with `needs`, the needed jobs without
-// `artifacts: false` (narrowed by `dependencies`); otherwise every job of an earlier stage, or
-// only those named in `dependencies`.
-std::vector<std::string> artifact_sources(const PipelineGraph& graph, const PipelineConfig& pipeline,
-                                          size_t index);
-
 // Loads the pipeline, then lists it (--list), prints the merged YAML (--preview) or runs it
 // through `launcher` and prints the summary table to `out`. Errors and warnings go to `err` as
 // "glrunner: <file>:<line>: <message>". Returns the exit code: 0 passed (also with warnings),

@@ -74,15 +74,32 @@ void add(Variables& vars, std::string key, std::string value) {
 }  // namespace
 
 GitFacts read_git_facts(const std::filesystem::path& dir) {
+  // Four git processes at most: every local run pays for these before its first job.
   GitFacts facts;
-  std::optional<std::string> sha = git(dir, "rev-parse HEAD");
-  if (!sha) {
+  std::optional<std::string> head = git(dir, "log -1 '--format=%H%x00%cI%x00%an <%ae>%x00%B'");
+  if (!head) {
     std::optional<std::string> version = git(dir, "--version");
     facts.note = version ? "not a git repository" : "git not found";
     return facts;
   }
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    size_t nul = head->find('\0', start);
+    if (nul == std::string::npos) break;
+    fields.push_back(head->substr(start, nul - start));
+    start = nul + 1;
+  }
+  if (fields.size() != 3) {
+    facts.note = "unexpected git log output";
+    return facts;
+  }
   facts.is_repo = true;
-  facts.sha = *sha;
+  facts.sha = fields[0];
+  facts.timestamp = fields[1];
+  facts.author = fields[2];
+  facts.message = head->substr(start);
+  while (!facts.message.empty() && facts.message.back() == '\n') facts.message.pop_back();
   std::optional<std::string> branch = git(dir, "rev-parse --abbrev-ref HEAD");
   if (branch && *branch != "HEAD") {
     facts.ref = *branch;
@@ -90,15 +107,24 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
     facts.ref = *tag;
     facts.is_tag = true;
   }
-  facts.message = git(dir, "log -1 --format=%B").value_or("");
-  facts.timestamp = git(dir, "log -1 --format=%cI").value_or("");
-  facts.author = git(dir, "log -1 --format='%an <%ae>'").value_or("");
-  facts.remote_url = git(dir, "remote get-url origin").value_or("");
-  if (std::optional<std::string> head = git(dir, "symbolic-ref --short refs/remotes/origin/HEAD")) {
-    facts.default_branch = starts_with(*head, "origin/") ? head->substr(7) : *head;
+  std::optional<std::string> config =
+      git(dir, "config --get-regexp '^(user\\.name|user\\.email|remote\\.origin\\.url)$'");
+  for (const std::string& line : split(config.value_or(""), '\n')) {
+    size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    std::string key = line.substr(0, space);
+    std::string value = line.substr(space + 1);
+    if (key == "user.name") facts.user_name = value;
+    if (key == "user.email") facts.user_email = value;
+    if (key == "remote.origin.url") facts.remote_url = value;
   }
-  facts.user_name = git(dir, "config user.name").value_or("");
-  facts.user_email = git(dir, "config user.email").value_or("");
+  if (!facts.remote_url.empty()) {
+    if (std::optional<std::string> origin_head =
+            git(dir, "symbolic-ref --short refs/remotes/origin/HEAD")) {
+      facts.default_branch =
+          starts_with(*origin_head, "origin/") ? origin_head->substr(7) : *origin_head;
+    }
+  }
   return facts;
 }
 

@@ -2,9 +2,12 @@
 // wakes for each completion or for stop, then asks the Plan what may start next.
 #include "pipeline/local_runner.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -25,6 +28,92 @@ int exit_code_for(PipelineStatus status) {
       return 130;
   }
   return 1;
+}
+
+std::vector<std::string> artifact_sources(const PipelineGraph& graph,
+                                          const std::vector<const JobConfig*>& configs, size_t j) {
+  const JobConfig& job = *configs[j];
+  if (job.dependencies && job.dependencies->empty()) return {};
+  auto named_by = [&configs](size_t i, const std::string& name) {
+    return configs[i]->name == name || configs[i]->parallel_base == name;
+  };
+  std::vector<size_t> candidates;
+  if (graph.jobs[j].needs) {
+    for (size_t n : *graph.jobs[j].needs) {
+      bool artifacts = true;
+      if (job.needs) {
+        for (const NeedDef& need : *job.needs) {
+          if (named_by(n, need.job) && !need.artifacts) artifacts = false;
+        }
+      }
+      if (artifacts) candidates.push_back(n);
+    }
+    std::sort(candidates.begin(), candidates.end());
+  } else {
+    for (size_t i = 0; i < graph.jobs.size(); ++i) {
+      if (graph.jobs[i].stage_index < graph.jobs[j].stage_index) candidates.push_back(i);
+    }
+  }
+  std::vector<std::string> out;
+  for (size_t i : candidates) {
+    if (job.dependencies) {
+      bool listed = std::any_of(job.dependencies->begin(), job.dependencies->end(),
+                                [&](const std::string& d) { return named_by(i, d); });
+      if (!listed) continue;
+    }
+    out.push_back(graph.jobs[i].name);
+  }
+  return out;
+}
+
+std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line) {
+  std::string pattern(regex);
+  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+    pattern = pattern.substr(1, pattern.size() - 2);
+  }
+  auto flags = std::regex::ECMAScript;
+  if (pattern.starts_with("(?i)")) {
+    pattern.erase(0, 4);
+    flags |= std::regex::icase;
+  }
+  std::regex re;
+  try {
+    re = std::regex(pattern, flags);
+  } catch (const std::regex_error&) {
+    return std::nullopt;
+  }
+  std::string text(line);
+  std::string last;
+  bool found = false;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    // Ruby's scan(...).flatten.last: the last group of the last match, or the whole match.
+    last = it->size() > 1 ? (*it)[it->size() - 1].str() : it->str();
+    found = true;
+  }
+  if (!found) return std::nullopt;
+  static const std::regex number(R"(\d+(?:\.\d+)?)");
+  std::smatch m;
+  if (!std::regex_search(last, m, number)) return std::nullopt;
+  std::string value = m.str();
+  while (value.size() > 1 && value[0] == '0' && value[1] != '.') value.erase(0, 1);
+  return value;
+}
+
+bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcome, int attempt) {
+  if (!retry || attempt >= retry->max || outcome.state == JobState::kSuccess) return false;
+  if (outcome.reason == FailureReason::kJobCanceled) return false;
+  bool code = std::find(retry->exit_codes.begin(), retry->exit_codes.end(), outcome.exit_code) !=
+              retry->exit_codes.end();
+  if (retry->when.empty()) return retry->exit_codes.empty() || code;
+  for (const std::string& when : retry->when) {
+    if (when == "always") return true;
+    if (when == to_string(outcome.reason)) return true;
+    if (when == "stuck_or_timeout_failure" && outcome.reason == FailureReason::kJobExecutionTimeout) {
+      return true;
+    }
+  }
+  return code;
 }
 
 LocalRunner::LocalRunner(JobLauncher& launcher, int concurrency)
@@ -51,6 +140,7 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
   std::vector<std::jthread> threads;
   size_t running = 0;
   bool stopping = false;
+  std::set<std::string> busy_groups;  // resource groups with a running job (§9.7)
   std::unique_lock<std::mutex> lock(mu);
   while (true) {
     if (stop_seen && !stopping) {
@@ -60,12 +150,21 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
     std::vector<size_t> ready = stopping ? std::vector<size_t>{} : plan.ready();
     for (size_t j : ready) {
       if (running >= concurrency_) break;
+      const std::string& group = jobs[j].resource_group;
+      if (!group.empty() && busy_groups.count(group) != 0) continue;  // FIFO: graph order
+      if (!group.empty()) busy_groups.insert(group);
       plan.start(j);
       ++running;
       threads.emplace_back([&, j] {
         LocalJobResult result;
         try {
-          result = launcher_.run(jobs[j], job_stop.get_token());
+          for (int attempt = 0;; ++attempt) {
+            result = launcher_.run(jobs[j], job_stop.get_token());
+            result.attempts = attempt + 1;
+            if (job_stop.stop_requested() || !should_retry(jobs[j].retry, result.outcome, attempt)) {
+              break;
+            }
+          }
         } catch (const std::exception& e) {
           result.outcome = JobOutcome{.state = JobState::kFailed,
                                       .reason = FailureReason::kRunnerSystemFailure,
@@ -89,6 +188,7 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
       auto [j, result] = std::move(done.front());
       done.pop_front();
       --running;
+      busy_groups.erase(jobs[j].resource_group);
       JobStatus status = JobStatus::kSuccess;
       if (result.outcome.state != JobState::kSuccess) {
         if (result.outcome.reason == FailureReason::kJobCanceled || stopping || stop_seen) {
@@ -114,7 +214,12 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
                   .status = plan.status(j),
                   .duration = r.duration,
                   .exit_code = r.outcome.exit_code,
-                  .message = r.outcome.message};
+                  .message = r.outcome.message,
+                  .coverage = r.coverage};
+    if (r.attempts > 1) {
+      job.message = fmt::format("after {} attempts{}{}", r.attempts, job.message.empty() ? "" : "; ",
+                                job.message);
+    }
     if (graph.jobs[j].trigger && job.status == JobStatus::kSkipped) {
       job.message = "trigger jobs are not run locally";
     }
@@ -182,6 +287,7 @@ std::string format_summary(const std::vector<JobReport>& jobs, bool color) {
     if (job.status == JobStatus::kFailed || job.status == JobStatus::kWarning) {
       if (job.exit_code != 0) line += fmt::format("  exit code {}", job.exit_code);
     }
+    if (!job.coverage.empty()) line += "  coverage " + job.coverage + "%";
     if (!job.message.empty() && job.status != JobStatus::kSuccess) line += "  " + job.message;
     out += line + "\n";
   }

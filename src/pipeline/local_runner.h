@@ -7,6 +7,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/job_outcome.h"
@@ -20,18 +21,25 @@ struct LocalJob {
   std::string name{};
   std::string stage{};
   JobSpec spec{};
-  // What the job uploads after it ends (nullopt: nothing), and the jobs whose artifacts and
-  // dotenv variables it receives, in download order (pipeline-yaml §9.9).
-  std::optional<ArtifactsDef> artifacts{};
+  // Jobs whose artifacts and dotenv variables this job receives, in download order
+  // (pipeline-yaml §9.9); see artifact_sources().
   std::vector<std::string> artifact_sources{};
-  // --variable values: dotenv variables (§7.1 #7) go below them, so the launcher re-adds them.
-  Variables cli_variables{};
+  // What this job keeps as artifacts once it ends (§4.8), nullopt when nothing.
+  std::optional<ArtifactsDef> artifacts{};
+  // Index in spec.variables where dotenv variables of the sources go (§7.1 #7: above job and
+  // default variables, below command-line ones).
+  size_t dotenv_position = 0;
+  std::optional<RetryDef> retry{};  // §9.8
+  std::string resource_group{};     // §9.7: one job per group runs at a time
+  std::string coverage{};           // §11.2: `/regex/` searched in the log
   friend bool operator==(const LocalJob&, const LocalJob&) = default;
 };
 
 struct LocalJobResult {
   JobOutcome outcome{};
   std::chrono::milliseconds duration{0};
+  int attempts = 1;
+  std::string coverage{};  // from the last log line matching `coverage:` (§11.2)
 };
 
 // Runs one job to completion (runner/JobRun + an executor in production, a fake in tests).
@@ -51,6 +59,7 @@ struct JobReport {
   std::chrono::milliseconds duration{0};
   int exit_code = 0;
   std::string message{};
+  std::string coverage{};
   friend bool operator==(const JobReport&, const JobReport&) = default;
 };
 
@@ -62,6 +71,24 @@ struct PipelineReport {
 // Exit status of `glrunner exec` for a finished pipeline (pipeline-yaml §9.5 Local): 0 passed
 // (with or without warnings), 1 failed, 2 blocked by a manual job, 130 canceled.
 int exit_code_for(PipelineStatus status);
+
+// The jobs of `graph` whose artifacts job `j` downloads (pipeline-yaml §9.9): dependencies: []
+// none; with needs the needed jobs whose need does not say artifacts: false; without needs every
+// job of an earlier stage; a non-empty `dependencies` keeps only the jobs it names (or whose
+// parallel base it names). Graph order. `configs[i]` is the config of graph.jobs[i].
+std::vector<std::string> artifact_sources(const PipelineGraph& graph,
+                                          const std::vector<const JobConfig*>& configs, size_t j);
+
+// The coverage `line` gives under the job's `coverage:` regex (written `/.../`, a leading
+// `(?i)` means case-insensitive), or nullopt when it does not match (pipeline-yaml §11.2): the
+// last match in the line (its last capture group when the regex has groups, as GitLab's
+// scan.flatten.last), and in it the first number, leading zeros removed.
+std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line);
+
+// Whether a job whose `attempt` (0 = first run) ended with the failure `outcome` runs again
+// (pipeline-yaml §9.8): fewer than retry:max retries so far, and its reason is in retry:when
+// (default always) or its exit code in retry:exit_codes (with exit_codes alone, only those).
+bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcome, int attempt);
 
 class LocalRunner {
  public:

@@ -2,6 +2,7 @@
 // and the summary table. Synchronised with the fake's condition variable; no sleeps.
 #include "pipeline/local_runner.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -152,6 +153,109 @@ TEST(LocalRunner, SummaryTable) {
   std::string colored = format_summary(jobs, true);
   EXPECT_NE(colored.find("\033[32mpassed"), std::string::npos);
   EXPECT_NE(colored.find("\033[33mfailed (allowed)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace glr
+
+namespace glr {
+namespace {
+
+std::vector<std::string> sources_of(const std::string& yaml, const std::string& job) {
+  Result<PipelineConfig> config = parse_pipeline(yaml, ".gitlab-ci.yml");
+  EXPECT_TRUE(config) << config.error().message;
+  Result<PipelineGraph> graph = build_graph(*config);
+  EXPECT_TRUE(graph) << graph.error().message;
+  std::vector<const JobConfig*> configs;
+  for (const GraphJob& g : graph->jobs) configs.push_back(config->find_job(g.name));
+  return artifact_sources(*graph, configs, *graph->find(job));
+}
+
+constexpr const char* kArtifactsYaml =
+    "stages: [build, test, deploy]\n"
+    "a: {stage: build, script: x}\n"
+    "b: {stage: build, script: x}\n"
+    "t: {stage: test, script: x}\n"
+    "plain: {stage: deploy, script: x}\n"
+    "needs-a: {stage: deploy, script: x, needs: [a]}\n"
+    "needs-none: {stage: deploy, script: x, needs: []}\n"
+    "no-artifacts: {stage: deploy, script: x, needs: [{job: a, artifacts: false}, b]}\n"
+    "deps-b: {stage: deploy, script: x, dependencies: [b]}\n"
+    "deps-none: {stage: deploy, script: x, dependencies: []}\n"
+    "needs-deps: {stage: deploy, script: x, needs: [a, b], dependencies: [a]}\n";
+
+TEST(ArtifactSources, FollowGitLabSelection) {  // pipeline-yaml §9.9
+  EXPECT_EQ(sources_of(kArtifactsYaml, "plain"), (Strings{"a", "b", "t"}));
+  EXPECT_EQ(sources_of(kArtifactsYaml, "t"), (Strings{"a", "b"}));
+  EXPECT_EQ(sources_of(kArtifactsYaml, "a"), Strings{});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "needs-a"), Strings{"a"});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "needs-none"), Strings{});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "no-artifacts"), Strings{"b"});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "deps-b"), Strings{"b"});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "deps-none"), Strings{});
+  EXPECT_EQ(sources_of(kArtifactsYaml, "needs-deps"), Strings{"a"});
+}
+
+JobOutcome failed(FailureReason reason, int code) {
+  return JobOutcome{.state = JobState::kFailed, .reason = reason, .exit_code = code};
+}
+
+TEST(ShouldRetry, MaxWhenAndExitCodes) {  // pipeline-yaml §9.8
+  JobOutcome script = failed(FailureReason::kScriptFailure, 3);
+  EXPECT_FALSE(should_retry(std::nullopt, script, 0));
+  EXPECT_TRUE(should_retry(RetryDef{.max = 2}, script, 0));
+  EXPECT_TRUE(should_retry(RetryDef{.max = 2}, script, 1));
+  EXPECT_FALSE(should_retry(RetryDef{.max = 2}, script, 2));
+  EXPECT_FALSE(should_retry(RetryDef{.max = 2}, JobOutcome{.state = JobState::kSuccess}, 0));
+  EXPECT_FALSE(should_retry(RetryDef{.max = 2}, failed(FailureReason::kJobCanceled, 0), 0));
+  RetryDef timeout{.max = 1, .when = {"job_execution_timeout"}};
+  EXPECT_FALSE(should_retry(timeout, script, 0));
+  EXPECT_TRUE(should_retry(timeout, failed(FailureReason::kJobExecutionTimeout, 0), 0));
+  RetryDef codes{.max = 1, .exit_codes = {137}};
+  EXPECT_FALSE(should_retry(codes, script, 0));
+  EXPECT_TRUE(should_retry(codes, failed(FailureReason::kScriptFailure, 137), 0));
+  RetryDef either{.max = 1, .when = {"runner_system_failure"}, .exit_codes = {3}};
+  EXPECT_TRUE(should_retry(either, script, 0));
+  EXPECT_TRUE(should_retry(either, failed(FailureReason::kRunnerSystemFailure, 0), 0));
+  EXPECT_FALSE(should_retry(either, failed(FailureReason::kScriptFailure, 4), 0));
+}
+
+TEST(LocalRunner, RetriesAFailedJobUpToMax) {
+  Fixture f = fixture("flaky: {script: x, retry: 2}\n");
+  f.jobs[0].retry = RetryDef{.max = 2};
+  FakeJobLauncher launcher;
+  launcher.set_exit_code("flaky", 1);
+  PipelineReport report = LocalRunner(launcher, 2).run(f.graph, f.jobs, {});
+  EXPECT_EQ(launcher.started(), (Strings{"flaky", "flaky", "flaky"}));
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kFailed);
+  EXPECT_NE(report.jobs[0].message.find("after 3 attempts"), std::string::npos);
+}
+
+TEST(LocalRunner, ResourceGroupRunsOneJobAtATime) {  // pipeline-yaml §9.7
+  Fixture f = fixture("a: {script: x}\nb: {script: x}\nc: {script: x}\n");
+  f.jobs[0].resource_group = "prod";
+  f.jobs[1].resource_group = "prod";
+  FakeJobLauncher launcher;
+  launcher.hold_all();
+  std::jthread run([&] { LocalRunner(launcher, 4).run(f.graph, f.jobs, {}); });
+  launcher.wait_until_running(2);  // a and c; b waits for the group
+  Strings first = launcher.started();
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, (Strings{"a", "c"}));
+  launcher.release_all();
+  run.join();
+  EXPECT_EQ(launcher.started().size(), 3u);
+  EXPECT_EQ(launcher.started().back(), "b");
+}
+
+TEST(CoverageInLine, GitLabExamples) {  // pipeline-yaml §11.2, gcl's vectors
+  EXPECT_EQ(coverage_in_line("/^\\s*Lines:\\s*(\\d+.\\d+)\\%/", "Lines: 78.46%"), "78.46");
+  EXPECT_EQ(coverage_in_line("/(?i)total.*? (100(?:\\.0+)?\\%|[1-9]?\\d(?:\\.\\d+)?\\%)$/",
+                             "TOTAL  18  0  100%"),
+            "100");
+  EXPECT_EQ(coverage_in_line("/Lines: \\d+%/", "no numbers here"), std::nullopt);
+  EXPECT_EQ(coverage_in_line("/cov (\\d+)/", "cov 007 and cov 42"), "42");
+  EXPECT_EQ(coverage_in_line("/[/", "bad regex"), std::nullopt);
 }
 
 }  // namespace

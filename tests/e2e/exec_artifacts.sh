@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# Artifacts and dotenv reports flow between exec jobs as pipeline-yaml §9.9 says (stages,
-# needs, needs:artifacts:false, dependencies, dependencies: []), each job in its own copy
-# of the project: files a job writes reach no job that does not receive its artifacts, and
-# never the project itself.
+# Artifacts and dotenv reports flow between `glrunner exec` jobs as GitLab selects them
+# (pipeline-yaml §9.9, §7.6): earlier stages without needs, needs (artifacts: false gets
+# nothing), dependencies: [] gets nothing, and each job works on its own project copy.
 source "$(dirname "$0")/common.sh"
 mkdir -p "$WORK/p" && cd "$WORK/p"
-git init -q . && git config user.email t@example.com && git config user.name T
+git init -q -b main . && git config user.email t@example.com && git config user.name T
 echo tracked > tracked.txt
-echo 'ignored.txt' > .gitignore
+echo ignored.txt > .gitignore
 echo ignored > ignored.txt
-echo new > untracked.txt
 cat > .gitlab-ci.yml <<'YAML'
 stages: [build, test, deploy]
+variables:
+  WHO: default
 build:
   stage: build
   script:
-    - mkdir -p out && echo built-by-build > out/bin.txt
+    - mkdir -p out && echo "built by $CI_JOB_NAME" > out/result.txt
+    - echo "WHO=from-dotenv" > build.env
     - echo scratch > scratch.txt
-    - echo "VERSION=1.2.3" > build.env
+    - test ! -e ignored.txt && echo "no ignored file"
+    - git rev-parse --is-inside-work-tree
   artifacts:
     paths: [out/]
     reports:
@@ -25,69 +27,62 @@ build:
 other:
   stage: build
   script:
-    - echo from-other > other.txt
-    - test ! -e ignored.txt && echo "ignored file not copied"
-    - cat untracked.txt tracked.txt
+    - test ! -e scratch.txt && echo "other does not see scratch"
+    - echo other > other.txt
   artifacts:
     paths: [other.txt]
-failing:
-  stage: build
-  allow_failure: true
-  script: [echo partial > partial.txt, exit 1]
-  artifacts:
-    when: on_failure
-    paths: [partial.txt]
-same_stage_need:
-  stage: build
-  needs: [build]
-  script:
-    - cat out/bin.txt
-    - echo "version=$VERSION"
-    - test ! -e scratch.txt && echo "no scratch"
-all_earlier:
+test:
   stage: test
   script:
-    - cat out/bin.txt other.txt partial.txt
-    - echo "version=$VERSION"
-only_build:
+    - cat out/result.txt
+    - cat other.txt
+    - echo "WHO=$WHO"
+    - test ! -e scratch.txt && echo "no scratch file"
+needs-no-artifacts:
   stage: test
-  dependencies: [build]
+  needs:
+    - job: build
+      artifacts: false
   script:
-    - cat out/bin.txt
-    - test ! -e other.txt && echo "other not received"
-none:
-  stage: test
-  dependencies: []
-  script:
-    - test ! -e out/bin.txt && echo "nothing received version=$VERSION."
-no_artifacts:
-  stage: test
-  needs: [{job: build, artifacts: false}, other]
-  script:
-    - test ! -e out/bin.txt && cat other.txt && echo "version=$VERSION."
-overridden:
+    - test ! -e out/result.txt && echo "no artifacts here"
+    - echo "WHO=$WHO"
+only-build:
   stage: deploy
   needs: [build]
-  script: [echo "version=$VERSION"]
+  script:
+    - cat out/result.txt
+    - test ! -e other.txt && echo "no other.txt"
+    - echo "WHO=$WHO"
+no-deps:
+  stage: deploy
+  dependencies: []
+  script:
+    - test ! -e out/result.txt && echo "nothing downloaded"
+    - cat tracked.txt
+    - echo "WHO=$WHO"
 YAML
-git add .gitignore tracked.txt .gitlab-ci.yml && git commit -qm init
-run_expect 0 "$GLRUNNER" exec --no-color -j 4
-expect_contains "$WORK/out" "same_stage_need built-by-build"
-expect_contains "$WORK/out" "same_stage_need version=1.2.3"
-expect_contains "$WORK/out" "same_stage_need no scratch"
-expect_contains "$WORK/out" "other ignored file not copied"
-expect_contains "$WORK/out" "other new"
-expect_contains "$WORK/out" "all_earlier built-by-build"
-expect_contains "$WORK/out" "all_earlier from-other"
-expect_contains "$WORK/out" "all_earlier partial"
-expect_contains "$WORK/out" "all_earlier version=1.2.3"
-expect_contains "$WORK/out" "only_build other not received"
-expect_contains "$WORK/out" "none nothing received version=."
-expect_contains "$WORK/out" "no_artifacts from-other"
-expect_contains "$WORK/out" "no_artifacts version=."
-# The project itself is untouched.
-[ ! -e out ] && [ ! -e other.txt ] && [ ! -e build.env ] || fail "a job wrote into the project"
-# --variable beats dotenv (§7.1: pipeline variables #3 over dotenv #7).
-run_expect 0 "$GLRUNNER" exec --no-color build overridden --variable VERSION=cli
-expect_contains "$WORK/out" "overridden version=cli"
+git add . && git commit -qm init
+run_expect 0 "$GLRUNNER" exec --no-color
+expect_contains "$WORK/out" "build no ignored file"
+expect_contains "$WORK/out" "build true"
+expect_contains "$WORK/out" "other other does not see scratch"
+expect_contains "$WORK/out" "test built by build"
+expect_contains "$WORK/out" "test other"
+expect_contains "$WORK/out" "test WHO=from-dotenv"
+expect_contains "$WORK/out" "test no scratch file"
+expect_contains "$WORK/out" "needs-no-artifacts no artifacts here"
+expect_contains "$WORK/out" "needs-no-artifacts WHO=default"
+expect_contains "$WORK/out" "only-build built by build"
+expect_contains "$WORK/out" "only-build no other.txt"
+expect_contains "$WORK/out" "only-build WHO=from-dotenv"
+expect_contains "$WORK/out" "no-deps nothing downloaded"
+expect_contains "$WORK/out" "no-deps tracked"
+expect_contains "$WORK/out" "no-deps WHO=default"
+# The project itself is untouched: jobs worked on copies.
+[ ! -e out ] || fail "out/ leaked into the project"
+[ ! -e scratch.txt ] || fail "scratch.txt leaked into the project"
+[ -z "$(git status --porcelain)" ] || fail "project changed: $(git status --porcelain)"
+# --variable beats dotenv (pipeline-yaml §7.1: #3 over #7).
+run_expect 0 "$GLRUNNER" exec --no-color --variable WHO=cli test build other
+expect_contains "$WORK/out" "test WHO=cli"
 echo ok
