@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "artifacts/cache_key.h"
 #include "cli/commands.h"
 #include "cli/local_job_launcher.h"
 #include "cli/shell_executor_factory.h"
@@ -29,7 +30,23 @@ struct ExecFlags {
   std::string executor = "auto";
   std::string docker_host;
   std::string docker_pull_policy = "if-not-present";
+  std::string cache_dir;
 };
+
+// Where `exec` keeps caches between runs, outside the project (its files are copied into every
+// job): $XDG_CACHE_HOME/glrunner/exec/<project dir name>-<hash of its path>, else ~/.cache/...
+std::filesystem::path default_exec_cache_dir(const std::filesystem::path& project_dir) {
+  std::filesystem::path base;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = std::filesystem::path(home) / ".cache";
+  } else {
+    base = std::filesystem::temp_directory_path();
+  }
+  std::string digest = hash_cache_key(project_dir.string()).substr(0, 12);
+  return base / "glrunner" / "exec" / (project_dir.filename().string() + "-" + digest);
+}
 
 // "always,never" -> "'always', 'never'" (TOML array items).
 std::string docker_pull_policy_list(const std::string& flag) {
@@ -77,6 +94,8 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   launch.timestamps = flags.timestamps;
   launch.helper_command = self_executable();
   launch.executor = flags.executor;
+  launch.cache_dir = flags.cache_dir.empty() ? default_exec_cache_dir(flags.exec.project_dir).string()
+                                             : std::filesystem::absolute(flags.cache_dir).string();
   launch.docker_section = "pull_policy = [" + docker_pull_policy_list(flags.docker_pull_policy) + "]\n";
   if (!flags.docker_host.empty()) launch.docker_section += "host = \"" + flags.docker_host + "\"\n";
   // One state dir per run: the jobs' project copies and artifact archives (pipeline-yaml §4.8).
@@ -142,6 +161,8 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--docker-pull-policy", f->docker_pull_policy,
                   "Comma-separated pull policies for docker jobs")
       ->capture_default_str();
+  cmd->add_option("--cache-dir", f->cache_dir,
+                  "Where caches are kept between runs (default: ~/.cache/glrunner/exec/<project>-<hash>)");
   cmd->callback([f, &global] { global.exit_code = exec_command(*f, global); });
 }
 

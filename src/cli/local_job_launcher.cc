@@ -192,6 +192,7 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
     runner.raw_sections["docker"] = options_.docker_section;
     runner.token.value = "glrunner-exec";
   }
+  runner.cache_dir = options_.cache_dir;
   runner.output_limit = 64 * 1024;  // KiB: local runs keep far more log than GitLab's 4 MiB default
   runner.feature_flags["FF_TIMESTAMPS"] = options_.timestamps;
 

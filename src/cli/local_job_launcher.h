@@ -26,6 +26,7 @@ struct LocalLaunchOptions {
   // "auto": jobs with `image:` use the docker executor, the others the shell one.
   std::string executor = "auto";
   std::string docker_section{};  // [runners.docker] text for docker jobs
+  std::string cache_dir{};       // local caches, kept between runs (executors §5.5)
   // Per-pipeline state: job project copies and artifact archives (pipeline-yaml §4.8 Local).
   // Empty: jobs run in project_dir itself and no artifacts are passed.
   std::string state_dir{};

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "artifacts/cache_key.h"
 #include "util/strings.h"
 
 namespace glr {
@@ -254,6 +255,49 @@ std::optional<std::chrono::seconds> parse_human_duration(std::string_view text) 
   return std::chrono::seconds(static_cast<long long>(total));
 }
 
+// `cache:` entries as GitLab sends them in the job payload (pipeline-yaml §9.10, executors §5):
+// the key unexpanded (the runner expands it), "default" when none is given, key:files resolved
+// against the local repository as GitLab does when it creates the pipeline.
+static Result<std::vector<CacheSpec>> local_caches(const PipelineConfig& pipeline,
+                                                   const JobConfig& job,
+                                                   const LocalJobInputs& inputs) {
+  std::vector<CacheSpec> caches;
+  for (const CacheDef& def : job.cache) {
+    CacheSpec cache{.untracked = def.untracked,
+                    .policy = def.policy,
+                    .paths = def.paths,
+                    .when = def.when.empty() ? "on_success" : def.when,
+                    .fallback_keys = def.fallback_keys};
+    if (def.key.is_scalar()) {
+      cache.key = def.key.scalar;
+    } else if (def.key.is_mapping()) {
+      CacheKeyFiles files;
+      auto strings = [](const ConfigValue* v) {
+        std::vector<std::string> out;
+        if (v != nullptr) {
+          for (const ConfigValue& item : v->items) out.push_back(item.scalar);
+        }
+        return out;
+      };
+      files.files = strings(def.key.find("files"));
+      files.files_commits = strings(def.key.find("files_commits"));
+      if (const ConfigValue* prefix = def.key.find("prefix")) files.prefix = prefix->scalar;
+      const Variable* sha = find_variable(inputs.predefined, "CI_COMMIT_SHA");
+      Result<std::string> key = resolve_cache_key_files(
+          inputs.project_dir, sha != nullptr ? sha->value : "HEAD", files, {});
+      if (!key) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("{}:{}: jobs:{}:cache:key:files: {}", pipeline.file_name,
+                                def.key.line, job.name, key.error().message));
+      }
+      cache.key = *key;
+    }
+    if (cache.key.empty()) cache.key = "default";
+    caches.push_back(std::move(cache));
+  }
+  return caches;
+}
+
 Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobConfig& job,
                                      const LocalJobInputs& inputs) {
   JobSpec spec;
@@ -293,6 +337,9 @@ Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobCo
                               .timeout = timeout.count(),
                               .when = StepWhen::kAlways});
   }
+  Result<std::vector<CacheSpec>> caches = local_caches(pipeline, job, inputs);
+  if (!caches) return fail(caches.error());
+  spec.caches = std::move(*caches);
   if (job.image) {
     spec.image = Image{.name = job.image->name, .entrypoint = job.image->entrypoint};
   }

@@ -100,6 +100,30 @@ TEST(LocalJobSpec, NoAfterScriptStepWhenEmptyAndDefaultTimeout) {
   EXPECT_FALSE(spec->image);
 }
 
+// pipeline-yaml §9.10: caches reach the job as GitLab sends them; the key stays unexpanded
+// (the runner expands it) and is "default" when none is given.
+TEST(LocalJobSpec, CachesAsGitLabSendsThem) {
+  Result<PipelineConfig> p = parse_pipeline(
+      "a:\n"
+      "  script: x\n"
+      "  cache:\n"
+      "    - {key: $CI_JOB_NAME, paths: [vendor/], policy: pull, fallback_keys: [main]}\n"
+      "    - {paths: [out/], untracked: true, when: always}\n",
+      ".gitlab-ci.yml");
+  ASSERT_TRUE(p) << p.error().message;
+  Result<JobSpec> spec = build_local_job_spec(*p, p->jobs[0], LocalJobInputs{.id = 1});
+  ASSERT_TRUE(spec) << spec.error().message;
+  ASSERT_EQ(spec->caches.size(), 2u);
+  EXPECT_EQ(spec->caches[0].key, "$CI_JOB_NAME");
+  EXPECT_EQ(spec->caches[0].paths, (std::vector<std::string>{"vendor/"}));
+  EXPECT_EQ(spec->caches[0].policy, "pull");
+  EXPECT_EQ(spec->caches[0].when, "on_success");
+  EXPECT_EQ(spec->caches[0].fallback_keys, (std::vector<std::string>{"main"}));
+  EXPECT_EQ(spec->caches[1].key, "default");
+  EXPECT_TRUE(spec->caches[1].untracked);
+  EXPECT_EQ(spec->caches[1].when, "always");
+}
+
 TEST(LocalJobSpec, BadTimeoutIsAnError) {
   Result<PipelineConfig> p = parse_pipeline("a:\n  script: x\n  timeout: soon\n", ".gitlab-ci.yml");
   ASSERT_TRUE(p);
