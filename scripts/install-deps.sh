@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libre2-dev libarchive-dev libexpected-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test-only: docker test images are assembled from busybox-static
-  busybox-static file
+  busybox-static file socat openssl
 )
 
 missing=()
