@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: install.sh DIR}
-mkdir -p "$dir"
+mkdir -p "$dir" && dir=$(cd "$dir" && pwd)  # absolute: the checks below run after cd
 cp "$here/package.json" "$dir/package.json"
 cd "$dir"
 npm install --no-audit --no-fund --omit=dev --loglevel=error
