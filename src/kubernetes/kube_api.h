@@ -39,23 +39,10 @@ class KubeApi {
                            const std::vector<std::string>& command, std::string_view stdin_data,
                            const std::function<void(int channel, std::string_view)>& output,
                            std::stop_token stop) = 0;
-  // Attaches to the stdin of `container` (which needs `stdin: true`), writes `stdin_data`, closes
-  // this session's stdin and detaches; the container keeps running (executors §7.4 attach
-  // strategy). Not pure, so fakes written before it need not implement it.
-  virtual Result<> attach_stdin(const std::string& ns, const std::string& name,
-                                const std::string& container, std::string_view stdin_data,
-                                std::stop_token stop) {
-    (void)ns, (void)name, (void)container, (void)stdin_data, (void)stop;
-    return fail(ErrorKind::kInternal, "attach_stdin is not implemented by this KubeApi");
-  }
   // Replaces the stored object (PUT) named by object.metadata.name, e.g. to add an
   // ownerReference; a metadata.resourceVersion that is not the stored one -> kConflict.
-  // Not pure, like attach_stdin.
   virtual Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
-                                        const nlohmann::json& object) {
-    (void)ns, (void)resource, (void)object;
-    return fail(ErrorKind::kInternal, "update is not implemented by this KubeApi");
-  }
+                                        const nlohmann::json& object) = 0;
 };
 
 }  // namespace glr::kube

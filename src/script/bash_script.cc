@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "artifacts/cache_key.h"
 #include "script/git_remote.h"
 #include "script/job_variables.h"
 #include "util/strings.h"
@@ -779,36 +780,6 @@ class StageWriter {
     w_.else_();
     w_.warning("Missing " + ctx_.helper_command + ". " + action + " is disabled.");
     w_.end_if();
-  }
-
-  // §5.2 sanitisation (FF_HASH_CACHE_KEYS off): nullopt when nothing is left.
-  static std::optional<std::string> sanitize_cache_key(const std::string& raw) {
-    std::string key = raw;
-    key = replace_all(key, "%2f", "/");
-    key = replace_all(key, "%2F", "/");
-    key = replace_all(key, "%2e", ".");
-    key = replace_all(key, "%2E", ".");
-    key = replace_all(key, "\\", "/");
-    std::vector<std::string> parts;
-    for (const std::string& seg : split(key, '/')) {
-      if (seg.empty() || seg == ".") continue;
-      if (seg == "..") {
-        if (!parts.empty()) parts.pop_back();
-        continue;
-      }
-      parts.push_back(seg);
-    }
-    while (!parts.empty()) {
-      std::string& last = parts.back();
-      while (!last.empty() && (last.back() == ' ' || last.back() == '\t' || last.back() == '\n' ||
-                               last.back() == '\r')) {
-        last.pop_back();
-      }
-      if (!last.empty()) break;
-      parts.pop_back();
-    }
-    if (parts.empty()) return std::nullopt;
-    return join(parts, "/");
   }
 
   // The key to use, after the warnings the official runner prints; nullopt skips the entry.
