@@ -1015,6 +1015,30 @@ Result<JobConfig> read_job(const std::string& name, const ConfigValue& v, Report
                      fmt::format("jobs:{} config contains unknown keys: {}", name,
                                          join(unknown, ", ")));
   }
+  if (v.find("trigger") != nullptr) {
+    // §10: a trigger job has no script; these are the only keywords it may use.
+    static const std::set<std::string> kTriggerKeys = {
+        "allow_failure", "extends", "needs",    "only",   "except",         "rules",
+        "stage",         "trigger", "variables", "when",  "resource_group", "environment",
+        "inherit"};
+    for (size_t i = 0; i < v.keys.size(); ++i) {
+      if (kTriggerKeys.count(v.keys[i]) == 0) {
+        return rep.error(v.items[i].line,
+                         fmt::format("jobs:{} config contains unknown keys: {} (a trigger job may "
+                                     "only use {})",
+                                     name, v.keys[i], join(std::vector<std::string>(
+                                                               kTriggerKeys.begin(),
+                                                               kTriggerKeys.end()),
+                                                           ", ")));
+      }
+    }
+    const ConfigValue* when = v.find("when");
+    if (when != nullptr && when->is_scalar() && when->scalar == "delayed") {
+      return rep.error(when->line, fmt::format("jobs:{} when for a trigger job should be "
+                                               "on_success, on_failure, always or manual",
+                                               name));
+    }
+  }
   if (run != nullptr) {
     return rep.error(run->line, fmt::format("jobs:{}:run is not supported by local mode", name));
   }
@@ -1582,6 +1606,18 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
                 fmt::format("{}:{}:{}: {}", file_name, e.mark.line + 1, e.mark.column + 1, e.msg));
   } catch (const std::exception& e) {
     return fail(ErrorKind::kInternal, fmt::format("{}: {}", file_name, e.what()));
+  }
+}
+
+Result<ConfigValue> parse_yaml(std::string_view text, const std::string& file_name) {
+  Reporter rep(file_name);
+  try {
+    YAML::Node doc = YAML::Load(std::string(text));
+    if (doc.IsNull()) return ConfigValue{};
+    return convert(doc, rep, 0);
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorKind::kInvalidInput, fmt::format("{}:{}:{}: YAML syntax error: {}", file_name,
+                                                      e.mark.line + 1, e.mark.column + 1, e.msg));
   }
 }
 

@@ -29,6 +29,10 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
 // the file name as given.
 Result<PipelineConfig> load_pipeline(const std::filesystem::path& file);
 
+// Parses one YAML document (anchors and merge keys resolved) for other YAML inputs of local
+// mode, such as the variables file. Errors name `file_name`, line and column.
+Result<ConfigValue> parse_yaml(std::string_view text, const std::string& file_name);
+
 // Renders a ConfigValue as YAML (used for --preview of raw values and in tests).
 std::string format_yaml(const ConfigValue& value);
 

@@ -326,6 +326,21 @@ TEST(CiYaml, JobKeywordsAreKept) {
   EXPECT_TRUE(job.id_tokens.is_mapping());
 }
 
+TEST(CiYaml, TriggerJobsUseOnlyTheirKeywords) {  // pipeline-yaml §10
+  EXPECT_EQ(parse_error("deploy:\n  trigger: {include: child.yml}\n  script: [echo]\n"),
+            ".gitlab-ci.yml:3: jobs:deploy config contains unknown keys: script (a trigger job "
+            "may only use allow_failure, environment, except, extends, inherit, needs, only, "
+            "resource_group, rules, stage, trigger, variables, when)");
+  EXPECT_EQ(parse_error("deploy:\n  trigger: a/b\n  when: delayed\n  start_in: 1 min\n")
+                .rfind(".gitlab-ci.yml:4: jobs:deploy config contains unknown keys: start_in", 0),
+            0u);
+  Result<PipelineConfig> ok = parse_pipeline(
+      "deploy:\n  stage: test\n  trigger: {include: [{local: a.yml}], strategy: depend}\n"
+      "  variables: {A: b}\n  needs: []\n  when: manual\n  allow_failure: false\n",
+      ".gitlab-ci.yml");
+  ASSERT_TRUE(ok) << ok.error().message;
+}
+
 TEST(CiYaml, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(parse_error("job:\n  script: x\n  foo: 1\n  bar: 2\n"),
             ".gitlab-ci.yml:3: jobs:job config contains unknown keys: foo, bar");
