@@ -70,6 +70,15 @@ class FakeJobLauncher final : public JobLauncher {
     return result;
   }
 
+  void announce(const LocalJob& job, std::string_view text) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    announced_.push_back(display_name(job) + ": " + std::string(text));
+  }
+
+  std::vector<std::string> announced() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return announced_;
+  }
   std::vector<std::string> started() const {
     std::lock_guard<std::mutex> lock(mu_);
     return started_;
@@ -98,6 +107,7 @@ class FakeJobLauncher final : public JobLauncher {
   std::vector<std::string> started_;       // Guarded by mu_.
   std::vector<std::string> finished_;      // Guarded by mu_.
   std::vector<LocalJob> jobs_;             // Guarded by mu_.
+  std::vector<std::string> announced_;     // Guarded by mu_.
 };
 
 }  // namespace glr

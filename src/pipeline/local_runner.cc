@@ -116,10 +116,70 @@ bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcom
   return code;
 }
 
-LocalRunner::LocalRunner(JobLauncher& launcher, int concurrency)
+std::string display_name(const LocalJob& job) {
+  return job.pipeline.empty() ? job.name : "[" + job.pipeline + "] -> " + job.name;
+}
+
+LocalRunner::LocalRunner(JobLauncher& launcher, int concurrency, LocalRunnerHooks hooks)
     : launcher_(launcher),
       concurrency_(concurrency > 0 ? static_cast<size_t>(concurrency)
-                                   : std::max(1u, std::thread::hardware_concurrency())) {}
+                                   : std::max(1u, std::thread::hardware_concurrency())),
+      hooks_(hooks) {}
+
+// §10: without `strategy: depend` the trigger job is done (passed) as soon as the child exists,
+// reported through `done`; with depend (or mirror) it takes the child's status when the child
+// ends. Either way this returns only when the child pipeline has ended.
+LocalJobResult LocalRunner::run_trigger(const LocalJob& job,
+                                        const std::function<void(LocalJobResult)>& done,
+                                        std::vector<JobReport>& child_jobs, std::stop_token stop) {
+  auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&started] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started);
+  };
+  LocalJobResult result;
+  if (hooks_.downstream == nullptr) {
+    result.outcome = JobOutcome{.state = JobState::kFailed,
+                                .reason = FailureReason::kRunnerSystemFailure,
+                                .message = "child pipelines cannot be run here"};
+    return result;
+  }
+  bool depend = job.trigger->strategy == "depend" || job.trigger->strategy == "mirror";
+  Result<PipelineReport> child = hooks_.downstream->run(
+      job,
+      [&] {
+        if (!depend) done(LocalJobResult{.duration = elapsed()});
+      },
+      stop);
+  result.duration = elapsed();
+  if (!child) {
+    result.outcome = JobOutcome{.state = JobState::kFailed,
+                                .reason = FailureReason::kScriptFailure,
+                                .message = child.error().message};
+    return result;
+  }
+  child_jobs = std::move(child->jobs);
+  switch (child->status) {
+    case PipelineStatus::kSuccess:
+    case PipelineStatus::kSuccessWithWarnings:
+      break;
+    case PipelineStatus::kFailed:
+      result.outcome = JobOutcome{.state = JobState::kFailed,
+                                  .reason = FailureReason::kScriptFailure,
+                                  .message = "child pipeline failed"};
+      break;
+    case PipelineStatus::kCanceled:
+      result.outcome = JobOutcome{.state = JobState::kFailed,
+                                  .reason = FailureReason::kJobCanceled,
+                                  .message = "child pipeline canceled"};
+      break;
+    case PipelineStatus::kBlocked:
+      result.blocked = true;
+      result.outcome.message = "child pipeline blocked by a manual job";
+      break;
+  }
+  return result;
+}
 
 PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<LocalJob>& jobs,
                                 std::stop_token stop) {
@@ -128,6 +188,7 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::pair<size_t, LocalJobResult>> done;  // Guarded by mu.
+  std::vector<std::vector<JobReport>> child_jobs(graph.jobs.size());  // Guarded by mu.
   bool stop_seen = false;                               // Guarded by mu.
   std::stop_source job_stop;
   std::stop_callback on_stop(stop, [&] {
@@ -157,12 +218,37 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
       ++running;
       threads.emplace_back([&, j] {
         LocalJobResult result;
+        bool reported = false;  // a trigger job without depend reports before its child ends
+        std::vector<JobReport> child;
+        auto report_early = [&](LocalJobResult early) {
+          std::lock_guard<std::mutex> guard(mu);
+          done.emplace_back(j, std::move(early));
+          reported = true;
+          cv.notify_all();
+        };
         try {
-          for (int attempt = 0;; ++attempt) {
-            result = launcher_.run(jobs[j], job_stop.get_token());
-            result.attempts = attempt + 1;
-            if (job_stop.stop_requested() || !should_retry(jobs[j].retry, result.outcome, attempt)) {
-              break;
+          std::stop_token token = job_stop.get_token();
+          bool waited = true;
+          if (jobs[j].start_in.count() > 0 && hooks_.clock != nullptr) {
+            // when: delayed (§4.4, §9.4): the job is scheduled and starts after start_in.
+            launcher_.announce(jobs[j], fmt::format("Job is delayed: it starts in {}s (start_in)\n",
+                                                    jobs[j].start_in.count()));
+            waited = hooks_.clock->sleep_for(jobs[j].start_in, token);
+          }
+          if (!waited || token.stop_requested()) {
+            result.outcome = JobOutcome{.state = JobState::kFailed,
+                                        .reason = FailureReason::kJobCanceled,
+                                        .message = "canceled"};
+          } else if (jobs[j].trigger) {
+            result = run_trigger(jobs[j], report_early, child, token);
+          } else {
+            for (int attempt = 0;; ++attempt) {
+              result = launcher_.run(jobs[j], token);
+              result.attempts = attempt + 1;
+              if (job_stop.stop_requested() ||
+                  !should_retry(jobs[j].retry, result.outcome, attempt)) {
+                break;
+              }
             }
           }
         } catch (const std::exception& e) {
@@ -175,7 +261,8 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
                                       .message = "unknown error"};
         }
         std::lock_guard<std::mutex> guard(mu);
-        done.emplace_back(j, std::move(result));
+        child_jobs[j] = std::move(child);
+        if (!reported) done.emplace_back(j, std::move(result));
         cv.notify_all();
       });
     }
@@ -190,7 +277,9 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
       --running;
       busy_groups.erase(jobs[j].resource_group);
       JobStatus status = JobStatus::kSuccess;
-      if (result.outcome.state != JobState::kSuccess) {
+      if (result.blocked) {
+        status = JobStatus::kManual;  // the trigger waits for the child's manual job (§10)
+      } else if (result.outcome.state != JobState::kSuccess) {
         if (result.outcome.reason == FailureReason::kJobCanceled || stopping || stop_seen) {
           status = JobStatus::kCanceled;
         } else if (is_allowed_failure(graph.jobs[j].allow_failure, result.outcome)) {
@@ -209,7 +298,7 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
   PipelineReport report{.status = plan.result()};
   for (size_t j = 0; j < graph.jobs.size(); ++j) {
     const LocalJobResult& r = results[j];
-    JobReport job{.name = graph.jobs[j].name,
+    JobReport job{.name = display_name(jobs[j]),
                   .stage = graph.jobs[j].stage,
                   .status = plan.status(j),
                   .duration = r.duration,
@@ -221,9 +310,11 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
                                 job.message);
     }
     if (graph.jobs[j].trigger && job.status == JobStatus::kSkipped) {
-      job.message = "trigger jobs are not run locally";
+      job.message = "multi-project pipeline: not run locally";
     }
+    if (r.blocked) job.message = r.outcome.message;
     report.jobs.push_back(std::move(job));
+    for (JobReport& child : child_jobs[j]) report.jobs.push_back(std::move(child));
   }
   return report;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -14,6 +15,8 @@
 #include "model/job_spec.h"
 #include "pipeline/pipeline_graph.h"
 #include "pipeline/plan.h"
+#include "util/clock.h"
+#include "util/result.h"
 
 namespace glr {
 
@@ -32,14 +35,28 @@ struct LocalJob {
   std::optional<RetryDef> retry{};  // §9.8
   std::string resource_group{};     // §9.7: one job per group runs at a time
   std::string coverage{};           // §11.2: `/regex/` searched in the log
+  // The trigger path of the pipeline this job belongs to: empty in the pipeline `exec` was
+  // asked to run, "deploy" in the child pipeline of trigger job `deploy`, "deploy -> sub" one
+  // level further down (§10). Job names are unique only within one pipeline.
+  std::string pipeline{};
+  // A child-pipeline trigger job (§10): run through the Downstream seam, not the launcher.
+  std::optional<TriggerDef> trigger{};
+  // when: delayed (§4.4): how long the job waits once it may start. Zero: no wait.
+  std::chrono::seconds start_in{0};
   friend bool operator==(const LocalJob&, const LocalJob&) = default;
 };
+
+// How a job is named in output and in the summary: its name, after "[<pipeline>] -> " for
+// jobs of child pipelines (gitlab-ci-local's style).
+std::string display_name(const LocalJob& job);
 
 struct LocalJobResult {
   JobOutcome outcome{};
   std::chrono::milliseconds duration{0};
   int attempts = 1;
   std::string coverage{};  // from the last log line matching `coverage:` (§11.2)
+  // A trigger job whose child pipeline is blocked by a manual job (§10: it stays pending).
+  bool blocked = false;
 };
 
 // Runs one job to completion (runner/JobRun + an executor in production, a fake in tests).
@@ -50,6 +67,16 @@ class JobLauncher {
  public:
   virtual ~JobLauncher() = default;
   virtual LocalJobResult run(const LocalJob& job, std::stop_token stop) = 0;
+  // Prints `text` (whole lines) as output of `job`, for what the runner itself has to say
+  // about a job (a delay, a child pipeline). Thread-safe.
+  virtual void announce(const LocalJob& /*job*/, std::string_view /*text*/) {}
+  // The content of file `path` in the artifacts kept by job `producer` of the pipeline
+  // `pipeline` (LocalJob::pipeline), for dynamic child pipelines (§10 include:artifact).
+  virtual Result<std::string> artifact_file(const std::string& /*pipeline*/,
+                                            const std::string& producer, const std::string& path) {
+    return fail(ErrorKind::kNotFound,
+                "job " + producer + " kept no artifact " + path);
+  }
 };
 
 struct JobReport {
@@ -65,7 +92,25 @@ struct JobReport {
 
 struct PipelineReport {
   PipelineStatus status = PipelineStatus::kSuccess;
-  std::vector<JobReport> jobs{};  // graph order
+  std::vector<JobReport> jobs{};  // graph order, each trigger job followed by its child's jobs
+};
+
+// Child pipelines (pipeline-yaml §10): builds the child pipeline of a trigger job and runs it,
+// nested, to completion. Implemented by the exec glue, which knows how pipelines are loaded.
+class Downstream {
+ public:
+  virtual ~Downstream() = default;
+  // Creates the child pipeline of trigger job `job`, calls `created` once it exists (before
+  // its jobs run), runs it and returns its report. An error means no child pipeline was
+  // created; its message says why. Called from job threads: must be thread-safe.
+  virtual Result<PipelineReport> run(const LocalJob& job, const std::function<void()>& created,
+                                     std::stop_token stop) = 0;
+};
+
+// What LocalRunner needs besides the launcher; every pointer may be null.
+struct LocalRunnerHooks {
+  Downstream* downstream = nullptr;  // null: trigger jobs fail with "not supported"
+  Clock* clock = nullptr;            // for start_in waits; null: delays are not waited
 };
 
 // Exit status of `glrunner exec` for a finished pipeline (pipeline-yaml §9.5 Local): 0 passed
@@ -92,18 +137,26 @@ bool should_retry(const std::optional<RetryDef>& retry, const JobOutcome& outcom
 
 class LocalRunner {
  public:
-  // `launcher` must outlive the runner. `concurrency` <= 0 means the number of CPUs.
-  LocalRunner(JobLauncher& launcher, int concurrency);
+  // `launcher` (and the hooks) must outlive the runner. `concurrency` <= 0 means the number
+  // of CPUs.
+  LocalRunner(JobLauncher& launcher, int concurrency, LocalRunnerHooks hooks = {});
 
   // Runs the pipeline; jobs[i] is what is launched for graph.jobs[i]. Returns when every job
   // is decided. When `stop` is requested no new job starts, running jobs get the stop, and
-  // jobs not started are canceled. Used by one thread at a time.
+  // jobs not started are canceled. A trigger job without `strategy: depend` is done once its
+  // child pipeline exists; run() still returns only after every child pipeline ended. A job
+  // with `start_in` waits that long (through the clock) after it may start. Used by one thread
+  // at a time.
   PipelineReport run(const PipelineGraph& graph, const std::vector<LocalJob>& jobs,
                      std::stop_token stop);
 
  private:
+  LocalJobResult run_trigger(const LocalJob& job, const std::function<void(LocalJobResult)>& done,
+                             std::vector<JobReport>& child_jobs, std::stop_token stop);
+
   JobLauncher& launcher_;
   size_t concurrency_;
+  LocalRunnerHooks hooks_;
 };
 
 // The final table (job, stage, status, duration), like gitlab-ci-local's summary, with ANSI

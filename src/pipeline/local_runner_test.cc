@@ -9,6 +9,7 @@
 
 #include "pipeline/ci_yaml.h"
 #include "pipeline/fake_job_launcher.h"
+#include "support/fake_clock.h"
 
 namespace glr {
 namespace {
@@ -246,6 +247,79 @@ TEST(LocalRunner, ResourceGroupRunsOneJobAtATime) {  // pipeline-yaml §9.7
   run.join();
   EXPECT_EQ(launcher.started().size(), 3u);
   EXPECT_EQ(launcher.started().back(), "b");
+}
+
+// A Downstream whose child pipeline is one job `child` run through the same launcher.
+class FakeDownstream final : public Downstream {
+ public:
+  explicit FakeDownstream(JobLauncher& launcher) : launcher_(launcher) {}
+  Result<PipelineReport> run(const LocalJob& job, const std::function<void()>& created,
+                             std::stop_token stop) override {
+    Fixture f = fixture("child: {script: x}\n");
+    f.jobs[0].pipeline = job.name;
+    created();
+    return LocalRunner(launcher_, 1).run(f.graph, f.jobs, stop);
+  }
+
+ private:
+  JobLauncher& launcher_;
+};
+
+TEST(LocalRunner, TriggerWithoutDependPassesOnceTheChildExists) {  // pipeline-yaml §10
+  Fixture f = fixture("trig: {stage: build, trigger: {include: child.yml}}\nafter: {script: x}\n");
+  f.jobs[0].trigger = TriggerDef{};
+  FakeJobLauncher launcher;
+  launcher.set_exit_code("child", 1);
+  FakeDownstream downstream(launcher);
+  PipelineReport report =
+      LocalRunner(launcher, 2, LocalRunnerHooks{.downstream = &downstream}).run(f.graph, f.jobs, {});
+  ASSERT_EQ(report.jobs.size(), 3u);
+  EXPECT_EQ(report.jobs[0].name, "trig");
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kSuccess);
+  EXPECT_EQ(report.jobs[1].name, "[trig] -> child");
+  EXPECT_EQ(report.jobs[1].status, JobStatus::kFailed);
+  EXPECT_EQ(report.jobs[2].status, JobStatus::kSuccess);
+  EXPECT_EQ(report.status, PipelineStatus::kSuccess);
+}
+
+TEST(LocalRunner, TriggerWithDependTakesTheChildStatus) {  // pipeline-yaml §10
+  Fixture f = fixture("trig: {stage: build, trigger: {include: child.yml}}\nafter: {script: x}\n");
+  f.jobs[0].trigger = TriggerDef{.strategy = "depend"};
+  FakeJobLauncher launcher;
+  FakeDownstream downstream(launcher);
+  LocalRunner runner(launcher, 2, LocalRunnerHooks{.downstream = &downstream});
+  PipelineReport passed = runner.run(f.graph, f.jobs, {});
+  EXPECT_EQ(passed.jobs[0].status, JobStatus::kSuccess);
+  EXPECT_EQ(passed.status, PipelineStatus::kSuccess);
+
+  launcher.set_exit_code("child", 1);
+  PipelineReport failed = runner.run(f.graph, f.jobs, {});
+  EXPECT_EQ(failed.jobs[0].status, JobStatus::kFailed);
+  EXPECT_EQ(failed.jobs[0].message, "child pipeline failed");
+  EXPECT_EQ(failed.jobs[2].status, JobStatus::kSkipped);
+  EXPECT_EQ(failed.status, PipelineStatus::kFailed);
+}
+
+TEST(LocalRunner, TriggerWithoutDownstreamFails) {
+  Fixture f = fixture("trig: {trigger: {include: child.yml}}\n");
+  f.jobs[0].trigger = TriggerDef{};
+  FakeJobLauncher launcher;
+  PipelineReport report = LocalRunner(launcher, 1).run(f.graph, f.jobs, {});
+  EXPECT_EQ(report.jobs[0].status, JobStatus::kFailed);
+  EXPECT_TRUE(launcher.started().empty());
+}
+
+TEST(LocalRunner, DelayedJobWaitsStartInOnTheClock) {  // pipeline-yaml §4.4
+  Fixture f = fixture("later: {script: x, when: delayed, start_in: 2 minutes}\nnow: {script: x}\n");
+  f.jobs[0].start_in = std::chrono::seconds(120);
+  FakeJobLauncher launcher;
+  FakeClock clock;
+  PipelineReport report =
+      LocalRunner(launcher, 1, LocalRunnerHooks{.clock = &clock}).run(f.graph, f.jobs, {});
+  EXPECT_EQ(clock.sleeps(), (std::vector<std::chrono::nanoseconds>{std::chrono::seconds(120)}));
+  ASSERT_EQ(launcher.announced().size(), 1u);
+  EXPECT_EQ(launcher.announced()[0], "later: Job is delayed: it starts in 120s (start_in)\n");
+  EXPECT_EQ(report.status, PipelineStatus::kSuccess);
 }
 
 TEST(CoverageInLine, GitLabExamples) {  // pipeline-yaml §11.2, gcl's vectors

@@ -61,7 +61,7 @@ Result<PipelineGraph> build_graph(const PipelineConfig& pipeline,
                                   .when = job->when,
                                   .allow_failure = job->allow_failure,
                                   .selected = is_selected(job->name),
-                                  .trigger = job->trigger.has_value()});
+                                  .trigger = job->trigger && job->trigger->include.is_null()});
   }
   // dependencies (§4.7): defined, in the current or an earlier stage, and part of needs.
   for (const JobConfig* job : order) {

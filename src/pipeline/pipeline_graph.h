@@ -20,7 +20,7 @@ struct GraphJob {
   AllowFailure allow_failure{};
   std::optional<std::vector<size_t>> needs{};  // indexes into PipelineGraph::jobs; nullopt: stages
   bool selected = false;  // named by the user: a manual job runs only when selected
-  bool trigger = false;   // trigger jobs do not run locally yet (reported as skipped)
+  bool trigger = false;   // a multi-project trigger: not run locally, reported as skipped (§10)
   friend bool operator==(const GraphJob&, const GraphJob&) = default;
 };
 

@@ -18,7 +18,7 @@ enum class JobStatus {
   kWarning,   // failed with allow_failure: "passed with warnings"
   kFailed,
   kCanceled,
-  kSkipped,   // not run because of earlier results (or a trigger job, not run locally)
+  kSkipped,   // not run because of earlier results (or a multi-project trigger job)
   kManual,    // a manual job the user did not select
 };
 const char* to_string(JobStatus status);
@@ -43,7 +43,8 @@ class Plan {
   std::vector<size_t> ready();
   // REQUIRES: `job` was returned by ready().
   void start(size_t job);
-  // REQUIRES: `job` is running. `status` is kSuccess, kWarning, kFailed or kCanceled.
+  // REQUIRES: `job` is running. `status` is kSuccess, kWarning, kFailed or kCanceled, or
+  // kManual for a trigger job whose child pipeline is blocked (it stays pending, §10).
   void finish(size_t job, JobStatus status);
   // Marks every created job kCanceled (the run was stopped).
   void cancel_pending();
