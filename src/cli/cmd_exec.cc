@@ -129,7 +129,7 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
       }
     }
   });
-  int code = run_exec(flags.exec, launcher, std::cout, std::cerr, stop.get_token());
+  int code = run_exec(flags.exec, launcher, std::cout, std::cerr, stop.get_token(), &clock);
   watcher.request_stop();
   return code;
 }
@@ -149,6 +149,11 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   // One value per --variable, so `--variable A=1 job` leaves `job` to the job list.
   cmd->add_option("--variable", f->exec.variables, "KEY=VALUE, overrides pipeline variables")
       ->allow_extra_args(false);
+  cmd->add_option("--variables-file", f->exec.variables_file,
+                  "YAML file of project variables, NAME: value or NAME: {values: {<environment "
+                  "scope>: value}} (default: .gitlab-ci-local-variables.yml if present)");
+  cmd->add_flag("--no-delay", f->exec.no_delay,
+                "Start when: delayed jobs at once instead of waiting start_in");
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--no-color", f->no_color, "Plain output");

@@ -60,7 +60,81 @@ std::string strip_ansi(std::string_view s) {
   return out;
 }
 
+std::string produced_key(const std::string& pipeline, const std::string& job) {
+  return pipeline + "\n" + job;
+}
+
+// A job or trigger name as one path component.
+std::string path_component(std::string name) {
+  for (char& c : name) {
+    if (c == '/' || c == '\\' || c == '\0') c = '_';
+  }
+  if (name == "." || name == "..") name = "_" + name;
+  return name;
+}
+
 }  // namespace
+
+std::filesystem::path LocalJobLauncher::kept_artifacts_dir(const std::string& cache_dir,
+                                                           const std::string& pipeline,
+                                                           const std::string& job) {
+  std::filesystem::path dir = std::filesystem::path(cache_dir) / "artifacts";
+  size_t start = 0;
+  while (!pipeline.empty() && start <= pipeline.size()) {
+    size_t arrow = pipeline.find(" -> ", start);
+    dir /= path_component(pipeline.substr(start, arrow == std::string::npos ? std::string::npos
+                                                                            : arrow - start));
+    if (arrow == std::string::npos) break;
+    start = arrow + 4;
+  }
+  return dir / path_component(job);
+}
+
+void LocalJobLauncher::announce(const LocalJob& job, std::string_view text) {
+  int color_index;
+  {
+    std::lock_guard lock(index_mu_);
+    color_index = next_color_++;
+  }
+  std::string pending;
+  print_lines(display_name(job), color_index, pending, text, true);
+}
+
+Result<std::string> LocalJobLauncher::artifact_file(const std::string& pipeline,
+                                                    const std::string& producer,
+                                                    const std::string& path) {
+  std::filesystem::path archive;
+  {
+    std::lock_guard lock(produced_mu_);
+    auto it = produced_.find(produced_key(pipeline, producer));
+    if (it == produced_.end() || it->second.archive.empty()) {
+      return fail(ErrorKind::kNotFound,
+                  fmt::format("artifact `{}`: job {} has not run or kept no artifacts", path,
+                              producer));
+    }
+    archive = it->second.archive;
+  }
+  std::string tmpl = (std::filesystem::path(options_.state_dir) / "child-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return fail(ErrorKind::kIo, "cannot create a temporary directory for " + path);
+  }
+  std::filesystem::path dir = tmpl;
+  CollectingHelperLog helper;
+  Result<> extracted = extract_archive(archive, dir, helper.log);
+  std::string clean = path;
+  while (clean.starts_with("./")) clean.erase(0, 2);
+  std::ifstream in(dir / clean, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!extracted) return fail(extracted.error());
+  if (!in) {
+    return fail(ErrorKind::kNotFound,
+                fmt::format("artifact `{}` is not among the artifacts of job {}", path, producer));
+  }
+  return text.str();
+}
 
 LocalJobLauncher::LocalJobLauncher(ExecutorFactory& executors, Clock& clock, std::ostream& out,
                                    LocalLaunchOptions options)
@@ -104,7 +178,7 @@ Variables LocalJobLauncher::receive_artifacts(const LocalJob& job, const std::fi
     Produced produced;
     {
       std::lock_guard lock(produced_mu_);
-      auto it = produced_.find(source);
+      auto it = produced_.find(produced_key(job.pipeline, source));
       if (it == produced_.end()) continue;  // did not run or kept nothing (§9.9 #4)
       produced = it->second;
     }
@@ -166,12 +240,25 @@ void LocalJobLauncher::keep_artifacts(const LocalJob& job, const std::filesystem
       if (!helper.text.empty()) log(helper.text);
       log(written ? fmt::format("Saved {} artifact files and directories locally\n", files.size())
                   : fmt::format("ERROR: saving artifacts: {}\n", written.error().message));
+      // The run's state directory goes away at the end; a copy stays where the user can
+      // look at it, replaced by the job's next run (gitlab-ci-local keeps
+      // .gitlab-ci-local/artifacts/<job>/ the same way).
+      if (written && !options_.cache_dir.empty()) {
+        std::filesystem::path kept = kept_artifacts_dir(options_.cache_dir, job.pipeline, job.name);
+        std::filesystem::remove_all(kept, ec);
+        std::filesystem::create_directories(kept, ec);
+        CollectingHelperLog keep_log;
+        Result<> copied = extract_archive(archive, kept, keep_log.log);
+        log(copied ? fmt::format("Artifacts kept in {}\n", kept.string())
+                   : fmt::format("WARNING: keeping artifacts in {}: {}\n", kept.string(),
+                                 copied.error().message));
+      }
     } else if (!helper.text.empty()) {
       log(helper.text);
     }
   }
   std::lock_guard lock(produced_mu_);
-  produced_[job.name] = std::move(produced);
+  produced_[produced_key(job.pipeline, job.name)] = std::move(produced);
 }
 
 LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) {
@@ -182,7 +269,8 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
     color_index = next_color_++;
   }
   std::string pending;
-  auto log = [&](std::string_view text) { print_lines(job.name, color_index, pending, text, false); };
+  const std::string name = display_name(job);
+  auto log = [&](std::string_view text) { print_lines(name, color_index, pending, text, false); };
   RunnerSettings runner;
   runner.name = "glrunner-exec";
   bool docker = options_.executor == "docker" ||
@@ -285,7 +373,7 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   if (!options_.state_dir.empty() && job.artifacts) {
     keep_artifacts(job, project, result.outcome.state == JobState::kSuccess, log);
   }
-  print_lines(job.name, color_index, pending, "", true);
+  print_lines(name, color_index, pending, "", true);
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return result;

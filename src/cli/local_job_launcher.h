@@ -39,6 +39,15 @@ class LocalJobLauncher final : public JobLauncher {
   LocalJobLauncher(ExecutorFactory& executors, Clock& clock, std::ostream& out,
                    LocalLaunchOptions options);
   LocalJobResult run(const LocalJob& job, std::stop_token stop) override;
+  void announce(const LocalJob& job, std::string_view text) override;
+  Result<std::string> artifact_file(const std::string& pipeline, const std::string& producer,
+                                    const std::string& path) override;
+
+  // Where the artifacts of `job` of `pipeline` are kept after the run (pipeline-yaml §4.8
+  // Local): <cache_dir>/artifacts/<trigger path.../><job>/.
+  static std::filesystem::path kept_artifacts_dir(const std::string& cache_dir,
+                                                  const std::string& pipeline,
+                                                  const std::string& job);
 
  private:
   void print_lines(const std::string& job_name, int color_index, std::string& pending,
@@ -65,7 +74,8 @@ class LocalJobLauncher final : public JobLauncher {
   std::once_flag files_once_;
   std::optional<std::vector<std::string>> project_files_;  // set once, under files_once_
   std::mutex produced_mu_;
-  std::map<std::string, Produced> produced_;  // by job name; guarded by produced_mu_
+  // By LocalJob::pipeline + '\n' + job name; guarded by produced_mu_.
+  std::map<std::string, Produced> produced_;
 };
 
 }  // namespace glr

@@ -3,7 +3,10 @@
 #include "pipeline/exec_command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,6 +16,7 @@
 #include "pipeline/parallel.h"
 #include "pipeline/pipeline_graph.h"
 #include "pipeline/rules.h"
+#include "pipeline/variables_file.h"
 #include "util/strings.h"
 
 namespace glr {
@@ -53,10 +57,312 @@ std::string list_pipeline(const PipelineGraph& graph) {
   return out;
 }
 
+// What every pipeline of one run shares: the parent and its child pipelines (§10).
+struct ExecShared {
+  const ExecOptions& options;
+  JobLauncher& launcher;
+  std::ostream& out;
+  std::ostream& err;
+  Clock& clock;
+  GitFacts git{};
+  Variables cli_variables{};
+  std::vector<ProjectVariable> project_variables{};
+  std::atomic<int64_t> next_id{1};  // job ids stay unique across pipelines
+  std::mutex err_mu{};              // child pipelines warn from job threads
+
+  void warn(const std::string& message) {
+    std::lock_guard lock(err_mu);
+    err << "glrunner: warning: " << message << "\n";
+  }
+};
+
+// One pipeline of the run: the parent (depth 0) or a child (§10).
+struct Level {
+  std::string path{};  // LocalJob::pipeline of its jobs
+  int depth = 0;
+  std::string source = "push";    // CI_PIPELINE_SOURCE
+  Variables pipeline_variables{};  // §7.1 #3: --variable, or what the trigger job forwarded
+};
+
+// A pipeline ready to run, or why there is none (empty_reason).
+struct Prepared {
+  PipelineConfig config{};  // after rules
+  PipelineGraph graph{};
+  std::vector<LocalJob> jobs{};
+  std::string empty_reason{};
+};
+
+// §4.4: start_in is one of GitLab's durations, at most one week.
+constexpr std::chrono::seconds kMaxStartIn{7 * 24 * 3600};
+
+// parallel -> workflow -> rules -> graph -> LocalJobs for `parsed` at `level`.
+Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const Level& level,
+                         const std::vector<std::string>& jobs_named) {
+  const ExecOptions& options = shared.options;
+  Result<PipelineConfig> expanded = expand_parallel(parsed);
+  if (!expanded) return fail(expanded.error());
+  // A parallelized job may be selected by its base name: that means all its jobs (§4.10).
+  std::vector<std::string> selected;
+  for (const std::string& name : jobs_named) {
+    bool base = false;
+    for (const JobConfig& job : expanded->jobs) {
+      if (job.parallel_base == name && expanded->find_job(name) == nullptr) {
+        selected.push_back(job.name);
+        base = true;
+      }
+    }
+    if (!base) selected.push_back(name);
+  }
+
+  Variables predefined = predefined_variables(shared.git, options.project_dir, options.file);
+  for (Variable& var : predefined) {
+    if (var.key == "CI_PIPELINE_SOURCE") var.value = level.source;
+  }
+  // Rules see the project variables (those without an environment scope) below the pipeline
+  // variables (§7.1, §7.4).
+  Variables rule_variables = project_variables_for(shared.project_variables, "");
+  rule_variables.insert(rule_variables.end(), level.pipeline_variables.begin(),
+                        level.pipeline_variables.end());
+  Result<WorkflowDecision> workflow =
+      evaluate_workflow(*expanded, predefined, rule_variables, options.project_dir);
+  if (!workflow) return fail(workflow.error());
+  if (!workflow->run) return Prepared{.empty_reason = "Pipeline filtered out by workflow rules."};
+  // workflow:rules:variables override top-level variables (§7.1 #9).
+  for (const VariableDef& var : workflow->variables) {
+    auto same = std::find_if(expanded->variables.begin(), expanded->variables.end(),
+                             [&var](const VariableDef& v) { return v.name == var.name; });
+    if (same != expanded->variables.end()) {
+      *same = var;
+    } else {
+      expanded->variables.push_back(var);
+    }
+  }
+  if (!workflow->name.empty()) {
+    predefined.push_back(Variable{.key = "CI_PIPELINE_NAME", .value = workflow->name, .is_public = true});
+  }
+  std::vector<std::string> removed;
+  Result<PipelineConfig> kept =
+      apply_rules(*expanded, predefined, rule_variables, options.project_dir, &removed);
+  if (!kept) return fail(kept.error());
+  for (const std::string& name : selected) {
+    if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
+                              options.file, name));
+    }
+  }
+  Result<PipelineGraph> graph = build_graph(*kept, selected);
+  if (!graph) return fail(graph.error());
+  Prepared prepared{.config = std::move(*kept), .graph = std::move(*graph)};
+  if (options.list) return prepared;
+
+  // GitLab creates no pipeline without jobs, or with only .pre/.post jobs (§9.7).
+  bool only_edges = true;
+  for (const GraphJob& job : prepared.graph.jobs) {
+    only_edges = only_edges && (job.stage == ".pre" || job.stage == ".post");
+  }
+  if (prepared.graph.jobs.empty() || (only_edges && selected.empty())) {
+    prepared.empty_reason = "No stages / jobs for this pipeline.";
+    return prepared;
+  }
+
+  LocalJobInputs inputs{.project_dir = options.project_dir,
+                        .predefined = predefined,
+                        .cli_variables = level.pipeline_variables,
+                        .project_variables = shared.project_variables};
+  const PipelineConfig& config = prepared.config;
+  std::vector<const JobConfig*> configs;
+  for (const GraphJob& job : prepared.graph.jobs) configs.push_back(config.find_job(job.name));
+  for (size_t i = 0; i < prepared.graph.jobs.size(); ++i) {
+    const JobConfig* job = configs[i];
+    if (prepared.graph.jobs[i].trigger) {
+      shared.warn(fmt::format("{}:{}: jobs:{}: multi-project pipeline `{}` is not run locally; "
+                              "the job is skipped",
+                              config.file_name, job->line, job->name, job->trigger->project));
+    }
+    inputs.id = shared.next_id++;
+    Result<JobSpec> spec = build_local_job_spec(config, *job, inputs);
+    if (!spec) return fail(spec.error());
+    // build_local_job_spec ends with the project variables, the command-line variables and
+    // GIT_STRATEGY; dotenv variables go below the first two (§7.1 #7).
+    size_t above = 1 + level.pipeline_variables.size();
+    size_t limit = above + shared.project_variables.size();
+    for (size_t v = spec->variables.size() - above; v > 0 && above < limit; --v) {
+      const Variable& var = spec->variables[v - 1];
+      bool from_file = std::any_of(shared.project_variables.begin(), shared.project_variables.end(),
+                                   [&var](const ProjectVariable& p) { return p.name == var.key; });
+      if (!from_file) break;
+      ++above;
+    }
+    std::chrono::seconds start_in{0};
+    if (job->when == When::kDelayed && !job->start_in.empty()) {
+      std::optional<std::chrono::seconds> parsed_in = parse_human_duration(job->start_in);
+      if (!parsed_in) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("{}:{}: jobs:{} start in should be a duration", config.file_name,
+                                job->line, job->name));
+      }
+      if (*parsed_in > kMaxStartIn) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("{}:{}: jobs:{} start in should not exceed the limit (1 week)",
+                                config.file_name, job->line, job->name));
+      }
+      if (!options.no_delay) start_in = *parsed_in;
+    }
+    size_t dotenv_position = spec->variables.size() - above;
+    prepared.jobs.push_back(LocalJob{.name = job->name,
+                                     .stage = job->stage,
+                                     .spec = std::move(*spec),
+                                     .artifact_sources = artifact_sources(prepared.graph, configs, i),
+                                     .artifacts = job->artifacts,
+                                     .dotenv_position = dotenv_position,
+                                     .retry = job->retry,
+                                     .resource_group = job->resource_group,
+                                     .coverage = job->coverage,
+                                     .pipeline = level.path,
+                                     .trigger = job->trigger && !job->trigger->include.is_null()
+                                                    ? job->trigger
+                                                    : std::nullopt,
+                                     .start_in = start_in});
+  }
+  return prepared;
+}
+
+bool flag(const ConfigValue* forward, const char* key, bool fallback) {
+  if (forward == nullptr) return fallback;
+  const ConfigValue* v = forward->find(key);
+  if (v == nullptr || !v->is_scalar()) return fallback;
+  return v->scalar == "true";
+}
+
+// Child pipelines of one pipeline's trigger jobs (§10).
+class ChildPipelines final : public Downstream {
+ public:
+  // `shared`, `level` and `config` must outlive this.
+  ChildPipelines(ExecShared& shared, const Level& level, const PipelineConfig& config)
+      : shared_(shared), level_(level), config_(config) {}
+
+  Result<PipelineReport> run(const LocalJob& job, const std::function<void()>& created,
+                             std::stop_token stop) override {
+    // gitlab-ci-local enforces GitLab's limit the same way.
+    if (level_.depth >= 2) {
+      return fail(ErrorKind::kInvalidInput,
+                  "Parent and child pipelines have a maximum depth of two levels of child "
+                  "pipelines: " + display_name(job) + " cannot create a third");
+    }
+    const JobConfig* trigger_job = config_.find_job(job.name);
+    if (trigger_job == nullptr || !job.trigger) {
+      return fail(ErrorKind::kInternal, "no trigger configuration for " + job.name);
+    }
+    Result<PipelineConfig> child = load_child(*trigger_job, job);
+    if (!child) return fail(child.error());
+    for (const std::string& warning : child->warnings) shared_.warn(warning);
+
+    Level level{.path = level_.path.empty() ? job.name : level_.path + " -> " + job.name,
+                .depth = level_.depth + 1,
+                .source = "parent_pipeline"};
+    // Forwarded variables become pipeline variables of the child (§10, §7.1 #3).
+    const ConfigValue* forward = job.trigger->forward.is_mapping() ? &job.trigger->forward : nullptr;
+    if (flag(forward, "yaml_variables", true)) {
+      auto add = [&level](const std::vector<VariableDef>& defs) {
+        for (const VariableDef& def : defs) {
+          level.pipeline_variables.push_back(
+              Variable{.key = def.name, .value = def.value, .is_public = true, .raw = !def.expand});
+        }
+      };
+      add(inherited_variables(config_, *trigger_job));
+      add(trigger_job->variables);
+    }
+    if (flag(forward, "pipeline_variables", false)) {
+      level.pipeline_variables.insert(level.pipeline_variables.end(),
+                                      level_.pipeline_variables.begin(),
+                                      level_.pipeline_variables.end());
+    }
+    Result<Prepared> prepared = prepare(shared_, *child, level, {});
+    if (!prepared) return fail(prepared.error());
+    if (!prepared->empty_reason.empty()) {
+      return fail(ErrorKind::kInvalidInput,
+                  "downstream pipeline can not be created: " + prepared->empty_reason);
+    }
+    shared_.launcher.announce(
+        job, fmt::format("Created child pipeline from {} ({} jobs, strategy: {})\n",
+                         child->file_name, prepared->jobs.size(),
+                         job.trigger->strategy.empty() ? "none" : job.trigger->strategy));
+    created();
+    ChildPipelines grandchildren(shared_, level, prepared->config);
+    LocalRunner runner(shared_.launcher, shared_.options.concurrency,
+                       LocalRunnerHooks{.downstream = &grandchildren, .clock = &shared_.clock});
+    PipelineReport report = runner.run(prepared->graph, prepared->jobs, stop);
+    shared_.launcher.announce(job, fmt::format("Child pipeline {}\n", to_string(report.status)));
+    return report;
+  }
+
+ private:
+  // trigger:include (§10): up to three local files, or one artifact of an earlier job.
+  Result<PipelineConfig> load_child(const JobConfig& trigger_job, const LocalJob& job) {
+    const ConfigValue& include = job.trigger->include;
+    std::vector<const ConfigValue*> items;
+    if (include.is_sequence()) {
+      for (const ConfigValue& item : include.items) items.push_back(&item);
+    } else {
+      items.push_back(&include);
+    }
+    auto error = [&](int line, const std::string& message) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("{}:{}: jobs:{}:trigger:include {}", config_.file_name,
+                              line > 0 ? line : trigger_job.line, trigger_job.name, message));
+    };
+    if (items.empty() || items.size() > 3) {
+      return error(include.line, "should list one to three files");
+    }
+    ConfigValue locals{.kind = ConfigValue::Kind::kSequence};
+    const ConfigValue* artifact = nullptr;
+    for (const ConfigValue* item : items) {
+      if (item->is_scalar()) {
+        ConfigValue entry{.kind = ConfigValue::Kind::kMapping};
+        entry.keys.push_back("local");
+        entry.items.push_back(*item);
+        locals.items.push_back(std::move(entry));
+      } else if (item->is_mapping() && item->find("local") != nullptr) {
+        locals.items.push_back(*item);
+      } else if (item->is_mapping() && item->find("artifact") != nullptr) {
+        if (item->find("job") == nullptr) return error(item->line, "artifact needs job:");
+        artifact = item;
+      } else {
+        std::string what = item->is_mapping() && !item->keys.empty() ? item->keys[0] : "entry";
+        return error(item->line, fmt::format("{}: cannot be resolved offline: glrunner exec "
+                                             "runs child pipelines from local files and "
+                                             "artifacts only",
+                                             what));
+      }
+    }
+    if (artifact != nullptr) {
+      if (items.size() > 1) {
+        return error(artifact->line, "artifact: cannot be combined with other files locally");
+      }
+      std::string path = artifact->find("artifact")->scalar;
+      std::string producer = artifact->find("job")->scalar;
+      Result<std::string> text = shared_.launcher.artifact_file(level_.path, producer, path);
+      if (!text) return error(artifact->line, text.error().message);
+      return parse_pipeline(*text, path, shared_.options.project_dir);
+    }
+    ConfigValue root{.kind = ConfigValue::Kind::kMapping};
+    root.keys.push_back("include");
+    root.items.push_back(std::move(locals));
+    std::string first = items[0]->is_scalar() ? items[0]->scalar
+                                              : items[0]->find("local")->scalar;
+    return parse_pipeline(format_yaml(root), first, shared_.options.project_dir);
+  }
+
+  ExecShared& shared_;
+  const Level& level_;
+  const PipelineConfig& config_;
+};
+
 }  // namespace
 
 int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& out,
-             std::ostream& err, std::stop_token stop) {
+             std::ostream& err, std::stop_token stop, Clock* clock) {
   Variables cli_variables;
   for (const std::string& item : options.variables) {
     size_t eq = item.find('=');
@@ -82,100 +388,59 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
     out << pipeline->merged_yaml;
     return 0;
   }
-  Result<PipelineConfig> expanded = expand_parallel(*pipeline);
-  if (!expanded) return report_error(err, expanded.error().message);
-  // A parallelized job may be selected by its base name: that means all its jobs (§4.10).
-  std::vector<std::string> selected;
-  for (const std::string& name : options.jobs) {
-    bool base = false;
-    for (const JobConfig& job : expanded->jobs) {
-      if (job.parallel_base == name && expanded->find_job(name) == nullptr) {
-        selected.push_back(job.name);
-        base = true;
-      }
+
+  // The variables file (§7.1 #4, §7.7): named by --variables-file, else gitlab-ci-local's.
+  std::vector<ProjectVariable> project_variables;
+  {
+    std::string name = options.variables_file.empty() ? kDefaultVariablesFile : options.variables_file;
+    std::filesystem::path file = std::filesystem::path(name).is_absolute()
+                                     ? std::filesystem::path(name)
+                                     : options.project_dir / name;
+    std::error_code ec;
+    bool exists = std::filesystem::exists(file, ec);
+    if (!exists && !options.variables_file.empty()) {
+      return report_error(err, fmt::format("--variables-file {}: no such file", name));
     }
-    if (!base) selected.push_back(name);
+    if (exists) {
+      std::ifstream vin(file, std::ios::binary);
+      if (!vin) return report_error(err, fmt::format("{}: cannot be read", name));
+      std::stringstream vtext;
+      vtext << vin.rdbuf();
+      Result<std::vector<ProjectVariable>> parsed = parse_variables_file(vtext.str(), name);
+      if (!parsed) return report_error(err, parsed.error().message);
+      project_variables = std::move(*parsed);
+    }
   }
 
-  GitFacts git = read_git_facts(options.project_dir);
-  Variables predefined = predefined_variables(git, options.project_dir, options.file);
-  Result<WorkflowDecision> workflow =
-      evaluate_workflow(*expanded, predefined, cli_variables, options.project_dir);
-  if (!workflow) return report_error(err, workflow.error().message);
-  if (!workflow->run) {
-    out << "Pipeline filtered out by workflow rules.\n";
-    return 0;
-  }
-  // workflow:rules:variables override top-level variables (§7.1 #9).
-  for (const VariableDef& var : workflow->variables) {
-    auto same = std::find_if(expanded->variables.begin(), expanded->variables.end(),
-                             [&var](const VariableDef& v) { return v.name == var.name; });
-    if (same != expanded->variables.end()) {
-      *same = var;
-    } else {
-      expanded->variables.push_back(var);
-    }
-  }
-  if (!workflow->name.empty()) {
-    predefined.push_back(Variable{.key = "CI_PIPELINE_NAME", .value = workflow->name, .is_public = true});
-  }
-  std::vector<std::string> removed;
-  Result<PipelineConfig> kept =
-      apply_rules(*expanded, predefined, cli_variables, options.project_dir, &removed);
-  if (!kept) return report_error(err, kept.error().message);
-  for (const std::string& name : selected) {
-    if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
-      return report_error(err, fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
-                                           options.file, name));
-    }
-  }
-  Result<PipelineGraph> graph = build_graph(*kept, selected);
-  if (!graph) return report_error(err, graph.error().message);
+  SystemClock system_clock;
+  ExecShared shared{.options = options,
+                    .launcher = launcher,
+                    .out = out,
+                    .err = err,
+                    .clock = clock != nullptr ? *clock : system_clock,
+                    .git = read_git_facts(options.project_dir),
+                    .cli_variables = cli_variables,
+                    .project_variables = std::move(project_variables)};
+  Level root{.pipeline_variables = cli_variables};
+  Result<Prepared> prepared = prepare(shared, *pipeline, root, options.jobs);
+  if (!prepared) return report_error(err, prepared.error().message);
   if (options.list) {
-    out << list_pipeline(*graph);
+    out << list_pipeline(prepared->graph);
     return 0;
   }
-
-  // GitLab creates no pipeline without jobs, or with only .pre/.post jobs (§9.7).
-  bool only_edges = true;
-  for (const GraphJob& job : graph->jobs) {
-    only_edges = only_edges && (job.stage == ".pre" || job.stage == ".post");
-  }
-  if (graph->jobs.empty() || (only_edges && selected.empty())) {
-    out << "No stages / jobs for this pipeline.\n";
+  if (!prepared->empty_reason.empty()) {
+    out << prepared->empty_reason << "\n";
     return 0;
   }
-
-  if (!git.is_repo) {
-    err << "glrunner: warning: " << options.project_dir.string() << ": " << git.note
+  if (!shared.git.is_repo) {
+    err << "glrunner: warning: " << options.project_dir.string() << ": " << shared.git.note
         << "; CI_COMMIT_* variables use placeholder values\n";
   }
-  LocalJobInputs inputs{.project_dir = options.project_dir,
-                        .predefined = predefined,
-                        .cli_variables = cli_variables};
-  std::vector<const JobConfig*> configs;
-  for (const GraphJob& job : graph->jobs) configs.push_back(kept->find_job(job.name));
-  std::vector<LocalJob> jobs;
-  for (size_t i = 0; i < graph->jobs.size(); ++i) {
-    const JobConfig* config = configs[i];
-    inputs.id = static_cast<int64_t>(i + 1);
-    Result<JobSpec> spec = build_local_job_spec(*kept, *config, inputs);
-    if (!spec) return report_error(err, spec.error().message);
-    // build_local_job_spec ends with the command-line variables and GIT_STRATEGY.
-    size_t dotenv_position = spec->variables.size() - cli_variables.size() - 1;
-    jobs.push_back(LocalJob{.name = config->name,
-                            .stage = config->stage,
-                            .spec = std::move(*spec),
-                            .artifact_sources = artifact_sources(*graph, configs, i),
-                            .artifacts = config->artifacts,
-                            .dotenv_position = dotenv_position,
-                            .retry = config->retry,
-                            .resource_group = config->resource_group,
-                            .coverage = config->coverage});
-  }
 
-  LocalRunner runner(launcher, options.concurrency);
-  PipelineReport report = runner.run(*graph, jobs, stop);
+  ChildPipelines children(shared, root, prepared->config);
+  LocalRunner runner(launcher, options.concurrency,
+                     LocalRunnerHooks{.downstream = &children, .clock = &shared.clock});
+  PipelineReport report = runner.run(prepared->graph, prepared->jobs, stop);
   out << "\n" << format_summary(report.jobs, options.color);
   out << "pipeline " << to_string(report.status) << "\n";
   return exit_code_for(report.status);

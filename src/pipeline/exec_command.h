@@ -21,14 +21,23 @@ struct ExecOptions {
   bool preview = false;
   std::vector<std::string> variables{};  // KEY=VALUE
   bool color = true;
+  // The project variables file (§7.1 #4, §7.7), relative to project_dir or absolute. Empty:
+  // .gitlab-ci-local-variables.yml when the project has one.
+  std::string variables_file{};
+  bool no_delay = false;  // start `when: delayed` jobs without waiting start_in (§4.4)
 };
+
+// The variables file used when --variables-file is not given (gitlab-ci-local's name).
+inline constexpr const char* kDefaultVariablesFile = ".gitlab-ci-local-variables.yml";
 
 // Loads the pipeline, then lists it (--list), prints the merged YAML (--preview) or runs it
 // through `launcher` and prints the summary table to `out`. Errors and warnings go to `err` as
 // "glrunner: <file>:<line>: <message>". Returns the exit code: 0 passed (also with warnings),
 // 1 failed or invalid input, 2 blocked by an unselected blocking manual job, 130 canceled
 // through `stop`.
+// Trigger jobs with `trigger:include` run their child pipelines nested, through the same
+// launcher (§10). `clock` times start_in delays; null: the system clock.
 int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& out,
-             std::ostream& err, std::stop_token stop);
+             std::ostream& err, std::stop_token stop, Clock* clock = nullptr);
 
 }  // namespace glr

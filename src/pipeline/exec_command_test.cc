@@ -182,5 +182,124 @@ TEST_F(RunExec, WorkflowRules) {
   EXPECT_EQ(find_variable(launcher_.jobs()[0].spec.variables, "TARGET")->value, "wf");
 }
 
+const LocalJob* job_named(const std::vector<LocalJob>& jobs, const std::string& pipeline,
+                          const std::string& name) {
+  for (const LocalJob& job : jobs) {
+    if (job.pipeline == pipeline && job.name == name) return &job;
+  }
+  return nullptr;
+}
+
+std::string value_of(const LocalJob* job, const std::string& key) {
+  if (job == nullptr) return "<no job>";
+  const Variable* var = find_variable(job->spec.variables, key);
+  return var == nullptr ? "<unset>" : var->value;
+}
+
+TEST_F(RunExec, TriggerRunsTheChildPipelineNested) {  // pipeline-yaml §10
+  write("default: {before_script: [echo parent-default]}\n"
+        "variables: {GLOBAL: g}\n"
+        "stages: [build, deploy]\n"
+        "trig:\n"
+        "  stage: build\n"
+        "  variables: {FROM_TRIGGER: t}\n"
+        "  trigger: {include: child.yml}\n"
+        "after: {stage: deploy, script: x}\n");
+  write("variables: {GLOBAL: child-default}\n"
+        "child-job: {script: [echo child]}\n",
+        "child.yml");
+  EXPECT_EQ(run({.variables = {"CLI=c"}}), 0) << err_.str();
+  std::vector<LocalJob> jobs = launcher_.jobs();
+  const LocalJob* child = job_named(jobs, "trig", "child-job");
+  ASSERT_NE(child, nullptr) << out_.str();
+  EXPECT_EQ(value_of(child, "CI_PIPELINE_SOURCE"), "parent_pipeline");
+  EXPECT_EQ(value_of(child, "FROM_TRIGGER"), "t");
+  EXPECT_EQ(value_of(child, "GLOBAL"), "g");   // forwarded: above the child's own variables
+  EXPECT_EQ(value_of(child, "CLI"), "<unset>");  // forward:pipeline_variables defaults to false
+  EXPECT_EQ(child->spec.steps[0].script, (Strings{"echo child"}));  // no parent default:
+  EXPECT_EQ(value_of(job_named(jobs, "", "after"), "CI_PIPELINE_SOURCE"), "push");
+  EXPECT_NE(out_.str().find("[trig] -> child-job  test"), std::string::npos) << out_.str();
+  EXPECT_NE(launcher_.announced()[0].find("trig: Created child pipeline from child.yml"),
+            std::string::npos);
+}
+
+TEST_F(RunExec, TriggerForwardsPipelineVariablesOnlyWhenAsked) {
+  write("trig:\n"
+        "  variables: {FROM_TRIGGER: t}\n"
+        "  trigger:\n"
+        "    include: [{local: child.yml}]\n"
+        "    forward: {yaml_variables: false, pipeline_variables: true}\n");
+  write("child-job: {script: [echo child]}\n", "child.yml");
+  EXPECT_EQ(run({.variables = {"CLI=c"}}), 0) << err_.str();
+  std::vector<LocalJob> jobs = launcher_.jobs();
+  const LocalJob* child = job_named(jobs, "trig", "child-job");
+  EXPECT_EQ(value_of(child, "CLI"), "c");
+  EXPECT_EQ(value_of(child, "FROM_TRIGGER"), "<unset>");
+}
+
+TEST_F(RunExec, TriggerDependFailsWithTheChild) {
+  write("trig: {stage: build, trigger: {include: child.yml, strategy: depend}}\n"
+        "after: {stage: test, script: x}\n");
+  write("child-job: {script: [exit 1]}\n", "child.yml");
+  launcher_.set_exit_code("child-job", 1);
+  EXPECT_EQ(run({}), 1);
+  EXPECT_EQ(launcher_.started(), (Strings{"child-job"}));
+  EXPECT_NE(out_.str().find("child pipeline failed"), std::string::npos) << out_.str();
+}
+
+TEST_F(RunExec, ChildPipelinesNestTwoLevelsDeep) {
+  write("one: {trigger: {include: two.yml, strategy: depend}}\n");
+  write("two: {trigger: {include: three.yml, strategy: depend}}\n", "two.yml");
+  write("three: {trigger: {include: four.yml, strategy: depend}}\nok: {script: x}\n", "three.yml");
+  write("four: {script: x}\n", "four.yml");
+  EXPECT_EQ(run({}), 1);
+  EXPECT_EQ(launcher_.started(), (Strings{"ok"}));
+  EXPECT_NE(out_.str().find("[one -> two] -> three"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("maximum depth of two levels of child pipelines"), std::string::npos)
+      << out_.str();
+}
+
+TEST_F(RunExec, MultiProjectTriggerIsSkippedWithAWarning) {
+  write("downstream: {trigger: group/deploy}\njob: {script: x}\n");
+  EXPECT_EQ(run({}), 0);
+  EXPECT_NE(err_.str().find("multi-project pipeline `group/deploy` is not run locally"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(out_.str().find("skipped"), std::string::npos);
+}
+
+TEST_F(RunExec, VariablesFileSitsBetweenYamlAndCommandLine) {  // pipeline-yaml §7.1, §7.7
+  write("variables: {A: yaml, B: yaml, C: yaml}\n"
+        "review: {script: x, environment: {name: review/$CI_COMMIT_REF_SLUG}}\n"
+        "prod: {script: x, environment: production}\n"
+        "plain: {script: x}\n");
+  write("A: file\nB: file\nURL:\n  values:\n    '*': any\n    review/*: rev\n    production: prd\n",
+        kDefaultVariablesFile);
+  EXPECT_EQ(run({.variables = {"B=cli"}}), 0) << err_.str();
+  std::vector<LocalJob> jobs = launcher_.jobs();
+  EXPECT_EQ(value_of(job_named(jobs, "", "plain"), "A"), "file");
+  EXPECT_EQ(value_of(job_named(jobs, "", "plain"), "B"), "cli");
+  EXPECT_EQ(value_of(job_named(jobs, "", "plain"), "C"), "yaml");
+  EXPECT_EQ(value_of(job_named(jobs, "", "plain"), "URL"), "any");
+  EXPECT_EQ(value_of(job_named(jobs, "", "review"), "URL"), "rev");
+  EXPECT_EQ(value_of(job_named(jobs, "", "prod"), "URL"), "prd");
+  EXPECT_EQ(value_of(job_named(jobs, "", "review"), "CI_ENVIRONMENT_NAME").rfind("review/", 0), 0u);
+
+  EXPECT_EQ(run({.variables_file = "missing.yml"}), 1);
+  EXPECT_NE(err_.str().find("--variables-file missing.yml: no such file"), std::string::npos);
+  write("A:\n  values: [x]\n", "bad.yml");
+  EXPECT_EQ(run({.variables_file = "bad.yml"}), 1);
+  EXPECT_NE(err_.str().find("bad.yml:2: A:values: should be a map"), std::string::npos)
+      << err_.str();
+}
+
+TEST_F(RunExec, StartInIsAtMostAWeek) {  // pipeline-yaml §4.4
+  write("late: {script: x, when: delayed, start_in: 8 days}\n");
+  EXPECT_EQ(run({}), 1);
+  EXPECT_NE(err_.str().find(".gitlab-ci.yml:1: jobs:late start in should not exceed the limit"),
+            std::string::npos)
+      << err_.str();
+}
+
 }  // namespace
 }  // namespace glr

@@ -298,6 +298,42 @@ static Result<std::vector<CacheSpec>> local_caches(const PipelineConfig& pipelin
   return caches;
 }
 
+// $NAME and ${NAME} from `vars` (last definition wins); unknown names expand to nothing. One
+// level only, which is what GitLab does for environment names at creation.
+static std::string expand_simple(std::string_view text, const Variables& vars) {
+  auto lookup = [&vars](const std::string& name) -> std::string {
+    for (auto it = vars.rbegin(); it != vars.rend(); ++it) {
+      if (it->key == name) return it->value;
+    }
+    return "";
+  };
+  auto is_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    if (text[i + 1] == '{') {
+      size_t close = text.find('}', i + 2);
+      if (close == std::string_view::npos) {
+        out += text.substr(i);
+        break;
+      }
+      out += lookup(std::string(text.substr(i + 2, close - i - 2)));
+      i = close;
+    } else if (is_name(text[i + 1])) {
+      size_t end = i + 1;
+      while (end < text.size() && is_name(text[end])) ++end;
+      out += lookup(std::string(text.substr(i + 1, end - i - 1)));
+      i = end - 1;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobConfig& job,
                                      const LocalJobInputs& inputs) {
   JobSpec spec;
@@ -381,6 +417,20 @@ Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobCo
   };
   add_yaml(inherited_variables(pipeline, job));
   add_yaml(job.variables);
+  if (job.environment) {
+    // §11.1: the name is expanded when the job is created; scoped variables follow it (§7.7).
+    Variables seen = vars;
+    seen.insert(seen.end(), inputs.cli_variables.begin(), inputs.cli_variables.end());
+    std::string name = expand_simple(job.environment->name, seen);
+    for (Variable& var : vars) {
+      if (var.key == "CI_ENVIRONMENT_NAME") var.value = name;
+    }
+    Variables scoped = project_variables_for(inputs.project_variables, name);
+    vars.insert(vars.end(), scoped.begin(), scoped.end());
+  } else {
+    Variables plain = project_variables_for(inputs.project_variables, "");
+    vars.insert(vars.end(), plain.begin(), plain.end());
+  }
   vars.insert(vars.end(), inputs.cli_variables.begin(), inputs.cli_variables.end());
   add(vars, "GIT_STRATEGY", "none");
   return spec;

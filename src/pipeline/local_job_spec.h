@@ -11,6 +11,7 @@
 
 #include "model/job_spec.h"
 #include "pipeline/pipeline_config.h"
+#include "pipeline/variables_file.h"
 #include "util/result.h"
 
 namespace glr {
@@ -54,12 +55,15 @@ struct LocalJobInputs {
   std::filesystem::path project_dir{};
   Variables predefined{};     // from predefined_variables()
   Variables cli_variables{};  // --variable KEY=VALUE, highest precedence
+  // The variables file (§7.1 #4, §7.7): below cli_variables, above the YAML variables.
+  std::vector<ProjectVariable> project_variables{};
   friend bool operator==(const LocalJobInputs&, const LocalJobInputs&) = default;
 };
 
 // The JobSpec for `job`: steps script (before_script + script) and after_script (omitted when
-// empty), variables lowest to highest (predefined, inherited top-level, job, command line,
-// then GIT_STRATEGY=none because the working tree is the project), image, timeout
+// empty), variables lowest to highest (predefined, inherited top-level, job, project
+// variables file values for the job's environment (its expanded name), command line, then
+// GIT_STRATEGY=none because the working tree is the project), image, timeout
 // (default 1 hour). Fails (kInvalidInput) on a malformed `timeout`.
 Result<JobSpec> build_local_job_spec(const PipelineConfig& pipeline, const JobConfig& job,
                                      const LocalJobInputs& inputs);
