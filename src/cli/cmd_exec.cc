@@ -149,6 +149,9 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   // One value per --variable, so `--variable A=1 job` leaves `job` to the job list.
   cmd->add_option("--variable", f->exec.variables, "KEY=VALUE, overrides pipeline variables")
       ->allow_extra_args(false);
+  cmd->add_option("--input", f->exec.inputs,
+                  "NAME=VALUE for the pipeline file's spec:inputs (read as the declared type)")
+      ->allow_extra_args(false);
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--no-color", f->no_color, "Plain output");
