@@ -1438,7 +1438,7 @@ ConfigValue command_line_input(const std::string& text, InputType type, Reporter
 Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue& body,
                           const std::vector<std::pair<std::string, ConfigValue>>& given,
                           const std::string& where, const ExpressionVariables& variables,
-                          Reporter& rep) {
+                          Reporter& rep, const InputValues* component = nullptr) {
   if (!header) {
     if (!given.empty()) {
       return fail(ErrorKind::kInvalidInput,
@@ -1457,7 +1457,7 @@ Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue&
   if (!specs) return fail(specs.error());
   Result<InputValues> values = resolve_inputs(*specs, given, where);
   if (!values) return fail(values.error());
-  return interpolate_inputs(body, *values, variables, rep.file());
+  return interpolate_inputs(body, *values, variables, rep.file(), component);
 }
 
 class IncludeResolver {
@@ -1492,7 +1492,8 @@ class IncludeResolver {
           if (!*pass) continue;
         }
       }
-      Result<std::vector<std::string>> files = local_files(entry, rep);
+      std::optional<InputValues> component;
+      Result<std::vector<std::string>> files = local_files(entry, rep, component);
       if (!files) return fail(files.error());
       std::vector<std::pair<std::string, ConfigValue>> inputs;
       if (const ConfigValue* given = entry.is_mapping() ? entry.find("inputs") : nullptr;
@@ -1507,7 +1508,8 @@ class IncludeResolver {
           return rep.error(entry.line,
                            fmt::format("Maximum of {} nested includes are allowed!", kMaxIncludes));
         }
-        Result<ConfigValue> content = load(file, rep, entry.line, depth, inputs);
+        Result<ConfigValue> content =
+            load(file, rep, entry.line, depth, inputs, component ? &*component : nullptr);
         if (!content) return fail(content.error());
         deep_merge(merged, *content);
       }
@@ -1609,7 +1611,48 @@ class IncludeResolver {
                          : std::string("...");
   }
 
-  Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep) {
+  // A component of the current project (same CI_SERVER_FQDN and CI_PROJECT_PATH) is read from
+  // the working tree, whatever its version (§6.6, §6.9): templates/<name>.yml or
+  // templates/<name>/template.yml. nullopt: another project's component.
+  std::optional<std::string> own_component(const std::string& address, int line, Reporter& rep,
+                                           std::optional<InputValues>& context) {
+    size_t at = address.rfind('@');
+    size_t first = address.find('/');
+    size_t last = address.rfind('/');
+    if (at == std::string::npos || first == std::string::npos || last <= first || last > at) {
+      return std::nullopt;
+    }
+    auto variable = [this](const char* name) {
+      auto found = variables_.find(name);
+      return found == variables_.end() ? std::string() : found->second;
+    };
+    std::string fqdn = address.substr(0, first);
+    std::string project = address.substr(first + 1, last - first - 1);
+    std::string name = address.substr(last + 1, at - last - 1);
+    std::string version = address.substr(at + 1);
+    if (name.empty() || fqdn != variable("CI_SERVER_FQDN") ||
+        project != variable("CI_PROJECT_PATH")) {
+      return std::nullopt;
+    }
+    if (files_.empty()) files_ = project_files(dir_);
+    for (const std::string& candidate :
+         {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
+      if (std::find(files_.begin(), files_.end(), candidate) == files_.end()) continue;
+      rep.warn(line, fmt::format("component `{}` is read from the working tree ({}); the version "
+                                 "`{}` is not checked",
+                                 address, candidate, version));
+      auto text = [](const std::string& v) {
+        return ConfigValue{.kind = ConfigValue::Kind::kScalar, .scalar = v, .quoted = true};
+      };
+      context = InputValues{
+          {"name", text(name)}, {"reference", text(version)}, {"version", text(version)}};
+      return candidate;
+    }
+    return std::nullopt;
+  }
+
+  Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep,
+                                               std::optional<InputValues>& component) {
     std::string path;
     if (entry.is_scalar()) {
       path = expanded(entry);
@@ -1619,6 +1662,12 @@ class IncludeResolver {
     } else if (entry.is_mapping()) {
       for (const char* form : {"project", "remote", "template", "component"}) {
         if (const ConfigValue* v = entry.find(form)) {
+          if (std::string_view(form) == "component") {
+            if (std::optional<std::string> file =
+                    own_component(expanded(*v), entry.line, rep, component)) {
+              return std::vector<std::string>{*file};
+            }
+          }
           std::string what = fmt::format("{} `{}`", form, expanded(*v));
           if (const ConfigValue* file = entry.find("file"); file && file->is_scalar()) {
             what += fmt::format(" file `{}`", expanded(*file));
@@ -1674,7 +1723,8 @@ class IncludeResolver {
   }
 
   Result<ConfigValue> load(const std::string& file, Reporter& parent, int line, int depth,
-                           const std::vector<std::pair<std::string, ConfigValue>>& inputs) {
+                           const std::vector<std::pair<std::string, ConfigValue>>& inputs,
+                           const InputValues* component) {
     std::ifstream in(dir_ / file, std::ios::binary);
     if (!in) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
     std::stringstream text;
@@ -1706,7 +1756,7 @@ class IncludeResolver {
     // GitLab names the included file: "`ci/x.yml`: `env` input: ..." (§6.8).
     std::string where = line > 0 ? fmt::format("{}:{}: include `{}`", parent.file(), line, file)
                                  : fmt::format("{}: include `{}`", parent.file(), file);
-    Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep);
+    Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component);
     if (!interpolated) return fail(interpolated.error());
     if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
     Result<void> nested = resolve(root, rep, depth + 1);

@@ -358,6 +358,36 @@ TEST(Include, OfflineFormsAreClearErrors) {
             std::string::npos);
 }
 
+TEST(Include, ComponentOfTheCurrentProjectIsReadFromTheWorkingTree) {
+  Project project;
+  project.write("templates/lint.yml",
+                "spec:\n  inputs:\n    stage:\n      default: test\n---\n"
+                "$[[ component.name ]]-job:\n  stage: $[[ inputs.stage ]]\n"
+                "  script: echo $[[ component.version ]]\n");
+  project.write("templates/build/template.yml", "build: {stage: build, script: echo build}\n");
+  ExpressionVariables vars = {{"CI_SERVER_FQDN", "gitlab.example.com"},
+                              {"CI_PROJECT_PATH", "group/app"}};
+  PipelineConfig p = project.ok(
+      "stages: [build, lint]\n"
+      "include:\n"
+      "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/lint@1.2\n"
+      "    inputs: {stage: lint}\n"
+      "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/build@main\n",
+      vars);
+  ASSERT_EQ(job_names(p), (Strings{"lint-job", "build"}));
+  EXPECT_EQ(p.jobs[0].stage, "lint");
+  EXPECT_EQ(p.jobs[0].script, Strings{"echo 1.2"});
+  ASSERT_EQ(p.warnings.size(), 2u);
+  EXPECT_NE(p.warnings[0].find("component `gitlab.example.com/group/app/lint@1.2` is read from "
+                               "the working tree (templates/lint.yml)"),
+            std::string::npos)
+      << p.warnings[0];
+  EXPECT_NE(project.error("include:\n  - component: gitlab.example.com/other/app/lint@1.2\n", vars)
+                .find("component `gitlab.example.com/other/app/lint@1.2` cannot be resolved "
+                      "offline"),
+            std::string::npos);
+}
+
 TEST(Include, IncludeVariablesFollowSection6_7) {
   Variables predefined = {{.key = "CI_PROJECT_PATH", .value = "g/p"},
                           {.key = "CI_COMMIT_SHA", .value = "abc"},

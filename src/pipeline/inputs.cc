@@ -131,7 +131,7 @@ struct BlockResult {
 };
 
 BlockResult evaluate_block(const std::string& data, const InputValues& values,
-                           const ExpressionVariables& variables) {
+                           const InputValues* component, const ExpressionVariables& variables) {
   std::vector<std::string> parts;
   for (const std::string& part : split(data, '|')) parts.emplace_back(trim(part));
   while (parts.size() > 1 && parts.back().empty()) parts.pop_back();  // Ruby split drops them
@@ -143,13 +143,16 @@ BlockResult evaluate_block(const std::string& data, const InputValues& values,
   if (access.size() > kMaxAccessBytes) {
     return {.value = std::nullopt, .error = "maximum interpolation expression size exceeded"};
   }
-  if (objects[0] != "inputs") {
+  const InputValues* context = objects[0] == "inputs" ? &values
+                               : objects[0] == "component" ? component
+                                                           : nullptr;
+  if (context == nullptr) {
     return {.value = std::nullopt,
             .error = fmt::format("unknown interpolation key: `{}`", objects[0])};
   }
-  auto found = values.find(objects[1]);
-  if (found == values.end() || objects.size() > 2) {
-    std::string key = found == values.end() ? objects[1] : objects[2];
+  auto found = context->find(objects[1]);
+  if (found == context->end() || objects.size() > 2) {
+    std::string key = found == context->end() ? objects[1] : objects[2];
     return {.value = std::nullopt, .error = fmt::format("unknown interpolation key: `{}`", key)};
   }
   if (parts.size() - 1 > kMaxFunctions) {
@@ -198,9 +201,9 @@ BlockResult evaluate_block(const std::string& data, const InputValues& values,
 
 class Interpolator {
  public:
-  Interpolator(const InputValues& values, const ExpressionVariables& variables,
-               const std::string& file)
-      : values_(values), variables_(variables), file_(file) {}
+  Interpolator(const InputValues& values, const InputValues* component,
+               const ExpressionVariables& variables, const std::string& file)
+      : values_(values), component_(component), variables_(variables), file_(file) {}
 
   Result<void> walk(ConfigValue& node) {
     if (node.is_scalar()) return replace(node);
@@ -233,7 +236,7 @@ class Interpolator {
     const std::string text = node.scalar;
     for (auto it = std::sregex_iterator(text.begin(), text.end(), kBlock);
          it != std::sregex_iterator(); ++it) {
-      BlockResult r = evaluate_block((*it)[1].str(), values_, variables_);
+      BlockResult r = evaluate_block((*it)[1].str(), values_, component_, variables_);
       if (!r.error.empty()) return at(file_, node.line, r.error);
       if (!r.value) continue;  // matrix: left for needs:parallel:matrix
       blocks.push_back(Found{.block = (*it)[0].str(), .value = std::move(*r.value)});
@@ -254,6 +257,7 @@ class Interpolator {
   }
 
   const InputValues& values_;
+  const InputValues* component_;
   const ExpressionVariables& variables_;
   const std::string& file_;
 };
@@ -458,8 +462,9 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
 }
 
 Result<void> interpolate_inputs(ConfigValue& body, const InputValues& values,
-                                const ExpressionVariables& variables, const std::string& file) {
-  Interpolator interpolator(values, variables, file);
+                                const ExpressionVariables& variables, const std::string& file,
+                                const InputValues* component) {
+  Interpolator interpolator(values, component, variables, file);
   return interpolator.walk(body);
 }
 

@@ -46,10 +46,12 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
 // Replaces every `$[[ ... ]]` block in the keys and string values of `body` (GitLab's
 // Interpolation::Template): a value that is exactly one block takes the input's type, a block
 // inside a longer string becomes text. Functions: expand_vars (with `variables`), truncate(o,l),
-// posix_escape; at most three. `matrix.*` blocks are left alone. Errors are
+// posix_escape; at most three. `matrix.*` blocks are left alone; `component.*` blocks read
+// `component` (a component's name, version, reference; §6.6) when given. Errors are
 // "<file>:<line>: unknown interpolation key: `x`" and the like.
 Result<void> interpolate_inputs(ConfigValue& body, const InputValues& values,
-                                const ExpressionVariables& variables, const std::string& file);
+                                const ExpressionVariables& variables, const std::string& file,
+                                const InputValues* component = nullptr);
 
 // Lines of the values and keys of `body` that hold an `$[[ inputs.` block (to warn about a file
 // without a spec header, where GitLab leaves such blocks as they are).
