@@ -154,6 +154,9 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
                   "scope>: value}} (default: .gitlab-ci-local-variables.yml if present)");
   cmd->add_flag("--no-delay", f->exec.no_delay,
                 "Start when: delayed jobs at once instead of waiting start_in");
+  cmd->add_option("--input", f->exec.inputs,
+                  "NAME=VALUE for the pipeline file's spec:inputs (read as the declared type)")
+      ->allow_extra_args(false);
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--no-color", f->no_color, "Plain output");

@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "pipeline/inputs.h"
+#include "pipeline/rules.h"
 #include "util/strings.h"
 
 namespace glr {
@@ -1417,9 +1419,75 @@ bool include_glob_match(const std::string& pattern, const std::string& path) {
   return std::regex_match(path, std::regex(re));
 }
 
+// The header document of a file (§3.7): `docs[0]` when it is a mapping with `spec` and a body
+// document follows. Removes it from `docs`.
+std::optional<YAML::Node> take_header(std::vector<YAML::Node>& docs) {
+  if (docs.size() == 2 && docs[0].IsMap() && docs[0]["spec"]) {
+    // Not erase(): assigning a YAML::Node writes through to the node it refers to, so shifting
+    // the vector would overwrite the header with the body.
+    YAML::Node header = docs[0];
+    std::vector<YAML::Node> rest(docs.begin() + 1, docs.end());
+    docs.swap(rest);
+    return header;
+  }
+  return std::nullopt;
+}
+
+// A command-line input value read as its declared type (§3.7 Local): numbers and true/false
+// as YAML reads them, arrays as a YAML/JSON flow sequence, anything else as a string. A value
+// that does not fit stays a string, so the type check reports it in GitLab's words.
+ConfigValue command_line_input(const std::string& text, InputType type, Reporter& rep) {
+  ConfigValue quoted{.kind = Kind::kScalar, .scalar = text, .quoted = true};
+  if (type == InputType::kNumber || type == InputType::kBoolean) {
+    Scalar s = plain_scalar(text);
+    ConfigValue plain{.kind = Kind::kScalar, .scalar = s.text};
+    return !s.is_null && input_type_of(plain) == type ? plain : quoted;
+  }
+  if (type == InputType::kArray) {
+    try {
+      YAML::Node node = YAML::Load(text);
+      if (node.IsSequence()) {
+        Result<ConfigValue> value = convert(node, rep, 0);
+        if (value) return *value;
+      }
+    } catch (const YAML::Exception&) {
+    }
+  }
+  return quoted;
+}
+
+// Interpolates `body` with the inputs its `header` declares (§6.8), or warns about `$[[ inputs.`
+// blocks in a file without a header, which GitLab leaves as written. `given` are the values of
+// include:inputs / --input; `where` prefixes input errors ("<file>:<line>: include `x`").
+Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue& body,
+                          const std::vector<std::pair<std::string, ConfigValue>>& given,
+                          const std::string& where, const ExpressionVariables& variables,
+                          Reporter& rep, const InputValues* component = nullptr) {
+  if (!header) {
+    if (!given.empty()) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("{}: Given inputs not defined in the `spec` section of the included "
+                              "configuration file",
+                              where));
+    }
+    for (int line : interpolation_lines(body)) {
+      rep.warn(line,
+               "`$[[ inputs.… ]]` in a file without a spec:inputs header is left as written "
+               "(as GitLab does)");
+    }
+    return {};
+  }
+  Result<std::vector<InputSpec>> specs = read_input_specs(*header, rep.file());
+  if (!specs) return fail(specs.error());
+  Result<InputValues> values = resolve_inputs(*specs, given, where);
+  if (!values) return fail(values.error());
+  return interpolate_inputs(body, *values, variables, rep.file(), component);
+}
+
 class IncludeResolver {
  public:
-  explicit IncludeResolver(std::filesystem::path project_dir) : dir_(std::move(project_dir)) {}
+  explicit IncludeResolver(const IncludeContext& context)
+      : dir_(context.project_dir), variables_(context.variables) {}
 
   // Replaces `root`'s include: by the merged content of the included files, `root` on top.
   Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
@@ -1439,14 +1507,33 @@ class IncludeResolver {
     }
     ConfigValue merged{.kind = ConfigValue::Kind::kMapping};
     for (const ConfigValue& entry : list) {
-      Result<std::vector<std::string>> files = local_files(entry, rep);
+      if (entry.is_mapping()) {
+        Result<void> keys = check_keys(entry, rep);
+        if (!keys) return keys;
+        if (const ConfigValue* rules = entry.find("rules")) {
+          Result<bool> pass = rules_pass(*rules, rep);
+          if (!pass) return fail(pass.error());
+          if (!*pass) continue;
+        }
+      }
+      std::optional<InputValues> component;
+      Result<std::vector<std::string>> files = local_files(entry, rep, component);
       if (!files) return fail(files.error());
+      std::vector<std::pair<std::string, ConfigValue>> inputs;
+      if (const ConfigValue* given = entry.is_mapping() ? entry.find("inputs") : nullptr;
+          given != nullptr && !given->is_null()) {
+        if (!given->is_mapping())
+          return rep.error(given->line, "include:inputs config should be a hash");
+        for (size_t i = 0; i < given->keys.size(); ++i)
+          inputs.emplace_back(given->keys[i], given->items[i]);
+      }
       for (const std::string& file : *files) {
         if (++count_ > kMaxIncludes) {
-          return rep.error(entry.line, fmt::format("Maximum of {} nested includes are allowed!",
-                                                   kMaxIncludes));
+          return rep.error(entry.line,
+                           fmt::format("Maximum of {} nested includes are allowed!", kMaxIncludes));
         }
-        Result<ConfigValue> content = load(file, rep, entry.line, depth);
+        Result<ConfigValue> content =
+            load(file, rep, entry.line, depth, inputs, component ? &*component : nullptr);
         if (!content) return fail(content.error());
         deep_merge(merged, *content);
       }
@@ -1459,37 +1546,170 @@ class IncludeResolver {
   std::vector<std::string> warnings{};
 
  private:
-  Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep) {
+  Result<void> check_keys(const ConfigValue& entry, Reporter& rep) {
+    static const std::set<std::string> kKeys = {
+        "local",  "project", "file",      "ref",   "remote",   "template", "component",
+        "inputs", "rules",   "integrity", "cache", "artifact", "job"};
+    for (size_t i = 0; i < entry.keys.size(); ++i) {
+      if (kKeys.count(entry.keys[i]) == 0) {
+        return rep.error(entry.items[i].line,
+                         fmt::format("include config contains unknown keys: {}", entry.keys[i]));
+      }
+    }
+    return {};
+  }
+
+  // include:rules (§6.7): the first matching rule decides; none matching means "not included".
+  Result<bool> rules_pass(const ConfigValue& rules, Reporter& rep) {
+    if (rules.is_null()) return true;
+    if (!rules.is_sequence())
+      return rep.error(rules.line, "include:rules config should be an array of hashes");
+    for (const ConfigValue& rule : rules.items) {
+      if (!rule.is_mapping())
+        return rep.error(rule.line, "include:rules:rule config should be a hash");
+      for (size_t i = 0; i < rule.keys.size(); ++i) {
+        const std::string& key = rule.keys[i];
+        if (key != "if" && key != "exists" && key != "changes" && key != "when") {
+          return rep.error(rule.items[i].line,
+                           fmt::format("include:rules:rule config contains unknown keys: {}", key));
+        }
+      }
+      const ConfigValue* when = rule.find("when");
+      if (when != nullptr && !when->is_null() &&
+          (!when->is_scalar() || (when->scalar != "never" && when->scalar != "always"))) {
+        return rep.error(when->line,
+                         fmt::format("include:rules:rule when unknown value: {}",
+                                     when->is_scalar() ? when->scalar : "(not a string)"));
+      }
+      bool ok = true;
+      if (const ConfigValue* expr = rule.find("if"); expr != nullptr && !expr->is_null()) {
+        Result<bool> r = expr->is_scalar() ? evaluate_expression(expr->scalar, variables_)
+                                           : Result<bool>(fail(ErrorKind::kInvalidInput, ""));
+        if (!r) {
+          return rep.error(expr->line,
+                           fmt::format("include:rules:rule if invalid expression syntax: {}",
+                                       expr->is_scalar() ? expr->scalar : ""));
+        }
+        ok = *r;
+      }
+      if (const ConfigValue* exists = rule.find("exists"); ok && exists != nullptr) {
+        Result<std::vector<std::string>> patterns = exists_patterns(*exists, rep);
+        if (!patterns) return fail(patterns.error());
+        ok = any_file_exists(dir_, *patterns);
+      }
+      // changes: no push diff locally; counts as true, like job rules (§8.3).
+      if (ok) return when == nullptr || when->is_null() || when->scalar != "never";
+    }
+    return false;
+  }
+
+  Result<std::vector<std::string>> exists_patterns(const ConfigValue& exists, Reporter& rep) {
+    const ConfigValue* paths = &exists;
+    if (exists.is_mapping()) {
+      if (const ConfigValue* project = exists.find("project")) {
+        return offline_error(rep, project->line,
+                             fmt::format("rules:exists:project `{}`",
+                                         project->is_scalar() ? project->scalar : "..."));
+      }
+      paths = exists.find("paths");
+      if (paths == nullptr)
+        return rep.error(exists.line, "include:rules:rule exists config should contain paths");
+    }
+    std::vector<std::string> out;
+    auto add = [&](const ConfigValue& v) -> bool {
+      if (!v.is_scalar()) return false;
+      out.push_back(expand_include_variables(v.scalar, variables_, /*keep_unknown=*/false));
+      return true;
+    };
+    bool valid = paths->is_scalar() ? add(*paths) : paths->is_sequence() || paths->is_null();
+    for (const ConfigValue& item : paths->items) valid = valid && add(item);
+    if (!valid) {
+      return rep.error(paths->line,
+                       "include:rules:rule exists should be an array of strings or a string");
+    }
+    return out;
+  }
+
+  std::string expanded(const ConfigValue& v) const {
+    return v.is_scalar() ? expand_include_variables(v.scalar, variables_, /*keep_unknown=*/false)
+                         : std::string("...");
+  }
+
+  // A component of the current project (same CI_SERVER_FQDN and CI_PROJECT_PATH) is read from
+  // the working tree, whatever its version (§6.6, §6.9): templates/<name>.yml or
+  // templates/<name>/template.yml. nullopt: another project's component.
+  std::optional<std::string> own_component(const std::string& address, int line, Reporter& rep,
+                                           std::optional<InputValues>& context) {
+    size_t at = address.rfind('@');
+    size_t first = address.find('/');
+    size_t last = address.rfind('/');
+    if (at == std::string::npos || first == std::string::npos || last <= first || last > at) {
+      return std::nullopt;
+    }
+    auto variable = [this](const char* name) {
+      auto found = variables_.find(name);
+      return found == variables_.end() ? std::string() : found->second;
+    };
+    std::string fqdn = address.substr(0, first);
+    std::string project = address.substr(first + 1, last - first - 1);
+    std::string name = address.substr(last + 1, at - last - 1);
+    std::string version = address.substr(at + 1);
+    if (name.empty() || fqdn != variable("CI_SERVER_FQDN") ||
+        project != variable("CI_PROJECT_PATH")) {
+      return std::nullopt;
+    }
+    if (files_.empty()) files_ = project_files(dir_);
+    for (const std::string& candidate :
+         {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
+      if (std::find(files_.begin(), files_.end(), candidate) == files_.end()) continue;
+      rep.warn(line, fmt::format("component `{}` is read from the working tree ({}); the version "
+                                 "`{}` is not checked",
+                                 address, candidate, version));
+      auto text = [](const std::string& v) {
+        return ConfigValue{.kind = ConfigValue::Kind::kScalar, .scalar = v, .quoted = true};
+      };
+      context = InputValues{
+          {"name", text(name)}, {"reference", text(version)}, {"version", text(version)}};
+      return candidate;
+    }
+    return std::nullopt;
+  }
+
+  Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep,
+                                               std::optional<InputValues>& component) {
     std::string path;
     if (entry.is_scalar()) {
-      path = entry.scalar;
+      path = expanded(entry);
       if (starts_with(path, "http://") || starts_with(path, "https://")) {
         return offline_error(rep, entry.line, fmt::format("remote `{}`", path));
       }
     } else if (entry.is_mapping()) {
       for (const char* form : {"project", "remote", "template", "component"}) {
         if (const ConfigValue* v = entry.find(form)) {
-          std::string what = fmt::format("{} `{}`", form, v->is_scalar() ? v->scalar : "...");
+          if (std::string_view(form) == "component") {
+            if (std::optional<std::string> file =
+                    own_component(expanded(*v), entry.line, rep, component)) {
+              return std::vector<std::string>{*file};
+            }
+          }
+          std::string what = fmt::format("{} `{}`", form, expanded(*v));
           if (const ConfigValue* file = entry.find("file"); file && file->is_scalar()) {
-            what += fmt::format(" file `{}`", file->scalar);
+            what += fmt::format(" file `{}`", expanded(*file));
           }
           return offline_error(rep, entry.line, what);
         }
       }
+      if (const ConfigValue* artifact = entry.find("artifact")) {
+        return rep.error(artifact->line,
+                         "include:artifact is only valid in trigger:include of a child pipeline");
+      }
       const ConfigValue* local = entry.find("local");
       if (local == nullptr || !local->is_scalar()) {
-        return rep.error(entry.line, "include config should be a string or a hash with one of: "
-                                     "local, project, remote, template, component");
+        return rep.error(entry.line,
+                         "include config should be a string or a hash with one of: "
+                         "local, project, remote, template, component");
       }
-      for (const char* key : {"rules", "inputs"}) {
-        if (entry.find(key) != nullptr) {
-          return rep.error(entry.find(key)->line,
-                           fmt::format("include:{} is not supported by glrunner exec yet "
-                                       "(include `{}`)",
-                                       key, local->scalar));
-        }
-      }
-      path = local->scalar;
+      path = expanded(*local);
     } else {
       return rep.error(entry.line, "include config should be a string or a hash");
     }
@@ -1500,8 +1720,8 @@ class IncludeResolver {
     }
     while (starts_with(path, "/")) path.erase(0, 1);
     if (!ends_with(path, ".yml") && !ends_with(path, ".yaml")) {
-      return rep.error(entry.line,
-                       fmt::format("include: local `{}`: the file must end in .yml or .yaml", path));
+      return rep.error(
+          entry.line, fmt::format("include: local `{}`: the file must end in .yml or .yaml", path));
     }
     if (files_.empty()) files_ = project_files(dir_);
     std::vector<std::string> out;
@@ -1526,7 +1746,9 @@ class IncludeResolver {
                                        what));
   }
 
-  Result<ConfigValue> load(const std::string& file, Reporter& parent, int line, int depth) {
+  Result<ConfigValue> load(const std::string& file, Reporter& parent, int line, int depth,
+                           const std::vector<std::pair<std::string, ConfigValue>>& inputs,
+                           const InputValues* component) {
     std::ifstream in(dir_ / file, std::ios::binary);
     if (!in) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
     std::stringstream text;
@@ -1539,40 +1761,68 @@ class IncludeResolver {
       return fail(ErrorKind::kInvalidInput, fmt::format("{}:{}:{}: YAML syntax error: {}", file,
                                                         e.mark.line + 1, e.mark.column + 1, e.msg));
     }
-    if (docs.size() == 2 && docs[0].IsMap() && docs[0]["spec"]) {
-      if (docs[0]["spec"]["inputs"]) {
-        return rep.error(docs[0].Mark().line + 1,
-                         "spec:inputs is not supported by glrunner exec yet");
-      }
-      docs.erase(docs.begin());
+    std::optional<ConfigValue> header;
+    if (std::optional<YAML::Node> node = take_header(docs)) {
+      Result<ConfigValue> converted = convert(*node, rep, 0);
+      if (!converted) return fail(converted.error());
+      header = std::move(*converted);
     }
     if (docs.size() > 1) {
       return rep.error(docs[1].Mark().line + 1,
                        "only a spec: header document may precede the configuration");
     }
-    if (docs.empty() || docs[0].IsNull()) return ConfigValue{.kind = ConfigValue::Kind::kMapping};
-    Result<ConfigValue> root = convert(docs[0], rep, 0);
-    if (!root) return fail(root.error());
-    if (!root->is_mapping()) return rep.error(root->line, "root config should be a hash");
-    Result<void> nested = resolve(*root, rep, depth + 1);
+    ConfigValue root{.kind = ConfigValue::Kind::kMapping};
+    if (!docs.empty() && !docs[0].IsNull()) {
+      Result<ConfigValue> converted = convert(docs[0], rep, 0);
+      if (!converted) return fail(converted.error());
+      root = std::move(*converted);
+    }
+    // GitLab names the included file: "`ci/x.yml`: `env` input: ..." (§6.8).
+    std::string where = line > 0 ? fmt::format("{}:{}: include `{}`", parent.file(), line, file)
+                                 : fmt::format("{}: include `{}`", parent.file(), file);
+    Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component);
+    if (!interpolated) return fail(interpolated.error());
+    if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
+    Result<void> nested = resolve(root, rep, depth + 1);
     if (!nested) return fail(nested.error());
     warnings.insert(warnings.end(), rep.warnings().begin(), rep.warnings().end());
     return root;
   }
 
   std::filesystem::path dir_;
+  const ExpressionVariables& variables_;
   std::vector<std::string> files_{};
   int count_ = 0;
 };
 
 }  // namespace
 
+ExpressionVariables include_variables(const Variables& predefined, const Variables& cli) {
+  static const std::set<std::string> kNames = {"CI_DEFAULT_BRANCH", "CI_COMMIT_REF_NAME",
+                                               "CI_PIPELINE_SOURCE", "CI_PIPELINE_TRIGGERED",
+                                               "GITLAB_FEATURES"};
+  ExpressionVariables out;
+  for (const Variable& v : predefined) {
+    if (starts_with(v.key, "CI_PROJECT_") || starts_with(v.key, "CI_SERVER_") ||
+        kNames.count(v.key) != 0) {
+      out[v.key] = v.value;
+    }
+  }
+  for (const Variable& v : cli) out[v.key] = v.value;
+  return out;
+}
+
 Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& file_name) {
-  return parse_pipeline(text, file_name, std::filesystem::path());
+  return parse_pipeline(text, file_name, IncludeContext{});
 }
 
 Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& file_name,
                                       const std::filesystem::path& project_dir) {
+  return parse_pipeline(text, file_name, IncludeContext{.project_dir = project_dir});
+}
+
+Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& file_name,
+                                      const IncludeContext& context) {
   Reporter rep(file_name);
   std::vector<YAML::Node> docs;
   try {
@@ -1583,7 +1833,12 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
   }
   try {
     // A `spec:` header document may precede the body (§3.7).
-    if (docs.size() == 2 && docs[0].IsMap() && docs[0]["spec"]) docs.erase(docs.begin());
+    std::optional<ConfigValue> header;
+    if (std::optional<YAML::Node> node = take_header(docs)) {
+      Result<ConfigValue> converted = convert(*node, rep, 0);
+      if (!converted) return fail(converted.error());
+      header = std::move(*converted);
+    }
     if (docs.size() > 1) {
       return rep.error(docs[1].Mark().line + 1,
                        "only a spec: header document may precede the configuration");
@@ -1593,8 +1848,31 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
     }
     Result<ConfigValue> root = convert(docs[0], rep, 0);
     if (!root) return fail(root.error());
-    if (!project_dir.empty() && root->is_mapping()) {
-      IncludeResolver includes(project_dir);
+    // Pipeline inputs (§3.7 Local: --input NAME=VALUE), read as the declared types.
+    std::vector<std::pair<std::string, ConfigValue>> given;
+    if (!context.inputs.empty() && !header) {
+      std::vector<std::string> names;
+      for (const auto& [name, value] : context.inputs) names.push_back(name);
+      return rep.error(0, fmt::format("unknown input arguments: {} (the file has no spec:inputs "
+                                      "header)",
+                                      join(names, ", ")));
+    }
+    if (header) {
+      Result<std::vector<InputSpec>> specs = read_input_specs(*header, file_name);
+      if (!specs) return fail(specs.error());
+      for (const auto& [name, value] : context.inputs) {
+        InputType type = InputType::kString;
+        for (const InputSpec& spec : *specs) {
+          if (spec.name == name) type = spec.type;
+        }
+        given.emplace_back(name, command_line_input(value, type, rep));
+      }
+    }
+    Result<void> interpolated =
+        apply_inputs(header, *root, given, file_name, context.variables, rep);
+    if (!interpolated) return fail(interpolated.error());
+    if (!context.project_dir.empty() && root->is_mapping()) {
+      IncludeResolver includes(context);
       Result<void> included = includes.resolve(*root, rep, 0);
       if (!included) return fail(included.error());
       rep.warnings().insert(rep.warnings().end(), includes.warnings.begin(),

@@ -373,6 +373,15 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
         Variable{.key = item.substr(0, eq), .value = item.substr(eq + 1), .is_public = true});
   }
 
+  std::vector<std::pair<std::string, std::string>> pipeline_inputs;
+  for (const std::string& item : options.inputs) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return report_error(err, fmt::format("--input \"{}\": expected NAME=VALUE", item));
+    }
+    pipeline_inputs.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+
   std::filesystem::path path = std::filesystem::path(options.file).is_absolute()
                                    ? std::filesystem::path(options.file)
                                    : options.project_dir / options.file;
@@ -380,7 +389,14 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   if (!in) return report_error(err, fmt::format("{}: cannot be read", options.file));
   std::stringstream text;
   text << in.rdbuf();
-  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, options.project_dir);
+  // include values, include:rules and expand_vars see the project's predefined and the
+  // command-line variables (§6.7).
+  GitFacts git = read_git_facts(options.project_dir);
+  Variables predefined = predefined_variables(git, options.project_dir, options.file);
+  IncludeContext context{.project_dir = options.project_dir,
+                         .variables = include_variables(predefined, cli_variables),
+                         .inputs = std::move(pipeline_inputs)};
+  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, context);
   if (!pipeline) return report_error(err, pipeline.error().message);
   for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
 
@@ -418,7 +434,7 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
                     .out = out,
                     .err = err,
                     .clock = clock != nullptr ? *clock : system_clock,
-                    .git = read_git_facts(options.project_dir),
+                    .git = git,
                     .cli_variables = cli_variables,
                     .project_variables = std::move(project_variables)};
   Level root{.pipeline_variables = cli_variables};
