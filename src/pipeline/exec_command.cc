@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/changed_files.h"
 #include "pipeline/ci_yaml.h"
 #include "pipeline/local_job_spec.h"
 #include "pipeline/parallel.h"
@@ -99,8 +100,20 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
 
   GitFacts git = read_git_facts(options.project_dir);
   Variables predefined = predefined_variables(git, options.project_dir, options.file);
+  // `changes` see the diff from the merge base with the default branch (§8.3 Local); git runs
+  // on first use, once per pipeline.
+  ChangedFiles changes;
+  if (options.evaluate_rule_changes) {
+    std::string default_branch;
+    for (const Variables* vars : {&predefined, &cli_variables}) {
+      for (const Variable& v : *vars) {
+        if (v.key == "CI_DEFAULT_BRANCH") default_branch = v.value;
+      }
+    }
+    changes = git_changed_files(options.project_dir, default_branch);
+  }
   Result<WorkflowDecision> workflow =
-      evaluate_workflow(*expanded, predefined, cli_variables, options.project_dir);
+      evaluate_workflow(*expanded, predefined, cli_variables, options.project_dir, &changes);
   if (!workflow) return report_error(err, workflow.error().message);
   if (!workflow->run) {
     out << "Pipeline filtered out by workflow rules.\n";
@@ -121,11 +134,12 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   }
   std::vector<std::string> removed;
   Result<PipelineConfig> kept =
-      apply_rules(*expanded, predefined, cli_variables, options.project_dir, &removed);
+      apply_rules(*expanded, predefined, cli_variables, options.project_dir, &removed, &changes);
   if (!kept) return report_error(err, kept.error().message);
   for (const std::string& name : selected) {
     if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
-      return report_error(err, fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
+      return report_error(err, fmt::format("{}: job {} is not in the pipeline: its rules or "
+                                           "only/except exclude it",
                                            options.file, name));
     }
   }

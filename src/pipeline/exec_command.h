@@ -20,6 +20,7 @@ struct ExecOptions {
   bool list = false;
   bool preview = false;
   std::vector<std::string> variables{};  // KEY=VALUE
+  bool evaluate_rule_changes = true;     // false: every `changes` clause is true (§8.3)
   bool color = true;
 };
 
