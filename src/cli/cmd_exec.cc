@@ -159,6 +159,10 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
       ->allow_extra_args(false);
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
+  cmd->add_flag("--evaluate-rule-changes", f->exec.evaluate_rule_changes,
+                "Evaluate `changes` against the merge base with the default branch plus "
+                "untracked files (=false: every `changes` is true)")
+      ->capture_default_str();
   cmd->add_flag("--no-color", f->no_color, "Plain output");
   cmd->add_flag("--timestamps", f->timestamps, "Keep FF_TIMESTAMPS line prefixes in the output");
   cmd->add_option("--executor", f->executor,

@@ -878,28 +878,75 @@ class JobReader {
     return out;
   }
 
+  // `only`/`except` (§8.7, §12), validated as GitLab's Entry::Policy does: an array of refs, or
+  // a hash of refs, variables, changes and kubernetes.
   Result<OnlyExceptDef> only_except(const ConfigValue& v, const std::string& key) const {
     OnlyExceptDef out;
-    if (v.is_scalar() || v.is_sequence()) {
-      Result<std::vector<std::string>> refs = strings(v, key);
-      if (!refs) return fail(refs.error());
-      out.refs = *refs;
+    auto refs = [&](const ConfigValue& list, const char* what) -> Result<std::vector<std::string>> {
+      std::vector<std::string> items;
+      const ConfigValue* bad = list.is_sequence() ? nullptr : &list;
+      for (const ConfigValue& item : list.items) {
+        if (bad == nullptr && (!item.is_scalar() || !ruby_regexp(item.scalar))) bad = &item;
+        items.push_back(item.scalar);
+      }
+      if (bad == nullptr) return items;
+      return rep_.error(bad->line, fmt::format("{}:{} {} should be an array of strings or regular "
+                                               "expressions using re2 syntax",
+                                               where_, key, what));
+    };
+    auto strings_only = [&](const ConfigValue& list,
+                            const std::string& what) -> Result<std::vector<std::string>> {
+      std::vector<std::string> items;
+      bool ok = list.is_sequence();
+      for (const ConfigValue& item : list.items) {
+        ok = ok && item.is_scalar();
+        items.push_back(item.scalar);
+      }
+      if (ok) return items;
+      return rep_.error(list.line,
+                        fmt::format("{}:{} {} should be an array of strings", where_, key, what));
+    };
+    if (v.is_sequence()) {
+      Result<std::vector<std::string>> list = refs(v, "config");
+      if (!list) return fail(list.error());
+      out.refs = *list;
       return out;
     }
-    if (!v.is_mapping()) return type_error(v, key, "an array of strings or a hash");
+    if (!v.is_mapping()) {
+      return rep_.error(v.line, fmt::format("{}:{} has to be either an array of conditions or a "
+                                            "hash",
+                                            where_, key));
+    }
+    if (v.keys.empty())
+      return rep_.error(v.line, fmt::format("{}:{} config can't be blank", where_, key));
     for (size_t i = 0; i < v.keys.size(); ++i) {
       const std::string& k = v.keys[i];
       const ConfigValue& f = v.items[i];
-      if (k == "refs" || k == "variables") {
-        Result<std::vector<std::string>> list = strings(f, key + ":" + k);
+      if (k == "refs") {
+        Result<std::vector<std::string>> list = refs(f, "refs");
         if (!list) return fail(list.error());
-        (k == "refs" ? out.refs : out.variables) = *list;
+        out.refs = *list;
+      } else if (k == "variables") {
+        Result<std::vector<std::string>> list = strings_only(f, k);
+        if (!list) return fail(list.error());
+        for (size_t n = 0; n < list->size(); ++n) {
+          if (Result<bool> r = evaluate_expression((*list)[n], {}); !r) {
+            return rep_.error(f.items[n].line,
+                              fmt::format("{}:{} variables invalid expression syntax ({}): {}",
+                                          where_, key, r.error().message, (*list)[n]));
+          }
+        }
+        out.variables = *list;
       } else if (k == "changes") {
+        Result<std::vector<std::string>> list = strings_only(f, k);
+        if (!list) return fail(list.error());
         out.changes = f;
       } else if (k == "kubernetes") {
-        Result<std::string> s = string(f, key + ":kubernetes");
-        if (!s) return fail(s.error());
-        out.kubernetes = *s;
+        if (!f.is_scalar() || f.scalar != "active") {
+          return rep_.error(f.line, fmt::format("{}:{} kubernetes unknown value: {}", where_, key,
+                                                f.is_scalar() ? f.scalar : ""));
+        }
+        out.kubernetes = f.scalar;
       } else {
         return rep_.error(f.line,
                           fmt::format("{}:{} config contains unknown keys: {}", where_, key, k));
@@ -1106,10 +1153,8 @@ Result<JobConfig> read_job(const std::string& name, const ConfigValue& v, Report
       take(r.environment(f, k), job.environment);
     } else if (k == "coverage") {
       take(r.string(f, k), job.coverage);
-    } else if (k == "only") {
-      take(r.only_except(f, k), job.only);
-    } else if (k == "except") {
-      take(r.only_except(f, k), job.except);
+    } else if (k == "only" || k == "except") {
+      if (!f.is_null()) take(r.only_except(f, k), k == "only" ? job.only : job.except);
     } else if (k == "start_in") {
       take(r.string(f, k), job.start_in);
     } else if (k == "resource_group") {

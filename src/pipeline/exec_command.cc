@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/changed_files.h"
 #include "pipeline/ci_yaml.h"
 #include "pipeline/local_job_spec.h"
 #include "pipeline/parallel.h"
@@ -123,8 +124,20 @@ Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const
   Variables rule_variables = project_variables_for(shared.project_variables, "");
   rule_variables.insert(rule_variables.end(), level.pipeline_variables.begin(),
                         level.pipeline_variables.end());
+  // `changes` see the diff from the merge base with the default branch (§8.3 Local); git runs
+  // on first use, once per pipeline.
+  ChangedFiles changes;
+  if (options.evaluate_rule_changes) {
+    std::string default_branch;
+    for (const Variables* vars : {&predefined, &rule_variables}) {
+      for (const Variable& v : *vars) {
+        if (v.key == "CI_DEFAULT_BRANCH") default_branch = v.value;
+      }
+    }
+    changes = git_changed_files(options.project_dir, default_branch);
+  }
   Result<WorkflowDecision> workflow =
-      evaluate_workflow(*expanded, predefined, rule_variables, options.project_dir);
+      evaluate_workflow(*expanded, predefined, rule_variables, options.project_dir, &changes);
   if (!workflow) return fail(workflow.error());
   if (!workflow->run) return Prepared{.empty_reason = "Pipeline filtered out by workflow rules."};
   // workflow:rules:variables override top-level variables (§7.1 #9).
@@ -142,12 +155,13 @@ Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const
   }
   std::vector<std::string> removed;
   Result<PipelineConfig> kept =
-      apply_rules(*expanded, predefined, rule_variables, options.project_dir, &removed);
+      apply_rules(*expanded, predefined, rule_variables, options.project_dir, &removed, &changes);
   if (!kept) return fail(kept.error());
   for (const std::string& name : selected) {
     if (std::find(removed.begin(), removed.end(), name) != removed.end()) {
       return fail(ErrorKind::kInvalidInput,
-                  fmt::format("{}: job {} is not in the pipeline: its rules exclude it",
+                  fmt::format("{}: job {} is not in the pipeline: its rules or only/except "
+                              "exclude it",
                               options.file, name));
     }
   }

@@ -74,6 +74,10 @@ void add(Variables& vars, std::string key, std::string value) {
 
 }  // namespace
 
+std::optional<std::string> run_git(const std::filesystem::path& dir, const std::string& args) {
+  return git(dir, args);
+}
+
 GitFacts read_git_facts(const std::filesystem::path& dir) {
   // Four git processes at most: every local run pays for these before its first job.
   GitFacts facts;

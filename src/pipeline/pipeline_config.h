@@ -135,12 +135,13 @@ struct EnvironmentDef {
   friend bool operator==(const EnvironmentDef&, const EnvironmentDef&) = default;
 };
 
-// `only:` / `except:` (§8.7).
+// `only:` / `except:` (§8.7). A key written in the file is present (nullopt/null/empty: absent),
+// because an `only` key that is present but matches nothing excludes the job.
 struct OnlyExceptDef {
-  std::vector<std::string> refs{};
-  std::vector<std::string> variables{};
-  ConfigValue changes{};
-  std::string kubernetes{};
+  std::optional<std::vector<std::string>> refs{};
+  std::optional<std::vector<std::string>> variables{};
+  ConfigValue changes{};     // list of globs (§8.3)
+  std::string kubernetes{};  // "active"
   friend bool operator==(const OnlyExceptDef&, const OnlyExceptDef&) = default;
 };
 

@@ -58,14 +58,6 @@ std::optional<std::string> regex_from(std::string_view body, std::string_view fl
   return pattern;
 }
 
-// A string "/pattern/flags" used on the right of =~ (GitLab >= 15.1).
-std::optional<std::string> regex_from_string(const std::string& s) {
-  if (s.size() < 2 || s[0] != '/') return std::nullopt;
-  size_t close = s.rfind('/');
-  if (close == 0) return std::nullopt;
-  return regex_from(std::string_view(s).substr(1, close - 1), std::string_view(s).substr(close + 1));
-}
-
 enum class Tok { kLParen, kRParen, kValue, kEq, kMatch, kNe, kNotMatch, kAnd, kOr };
 
 struct Token {
@@ -167,8 +159,8 @@ bool matches(const Value& a, const Value& b) {
   std::string pattern;
   if (b.kind == Value::Kind::kRegex) {
     pattern = b.text;
-  } else if (std::optional<std::string> re = regex_from_string(as_string(b))) {
-    pattern = *re;
+  } else if (Result<std::optional<std::string>> re = ruby_regexp(as_string(b)); re && *re) {
+    pattern = **re;
   } else {
     pattern = RE2::QuoteMeta(as_string(b));
   }
@@ -249,47 +241,85 @@ class Parser {
   size_t pos_ = 0;
 };
 
-// Expands {a,b} alternatives (no nesting needed in practice, but handled recursively).
-std::vector<std::string> expand_braces(const std::string& pattern) {
-  size_t open = pattern.find('{');
-  size_t close = open == std::string::npos ? open : pattern.find('}', open);
-  if (close == std::string::npos) return {pattern};
-  std::vector<std::string> out;
-  for (const std::string& alt : split(pattern.substr(open + 1, close - open - 1), ',')) {
-    for (std::string& rest : expand_braces(pattern.substr(close + 1))) {
-      out.push_back(pattern.substr(0, open) + alt + rest);
+// Position of the `}` closing the `{` at `open` (nesting counted, `\` escapes), or npos.
+size_t closing_brace(std::string_view p, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < p.size(); ++i) {
+    if (p[i] == '\\') {
+      ++i;
+    } else if (p[i] == '{') {
+      ++depth;
+    } else if (p[i] == '}' && --depth == 0) {
+      return i;
     }
+  }
+  return std::string_view::npos;
+}
+
+// FNM_EXTGLOB: expands the first {a,b} group (alternatives may nest), then the rest.
+std::vector<std::string> expand_braces(std::string_view pattern) {
+  size_t open = 0;
+  for (; open < pattern.size() && pattern[open] != '{'; ++open) {
+    if (pattern[open] == '\\') ++open;
+  }
+  size_t close = open < pattern.size() ? closing_brace(pattern, open) : std::string_view::npos;
+  if (close == std::string_view::npos) return {std::string(pattern)};
+  std::vector<std::string_view> alternatives;
+  int depth = 0;
+  size_t from = open + 1;
+  for (size_t i = open + 1; i < close; ++i) {
+    if (pattern[i] == '\\') {
+      ++i;
+    } else if (pattern[i] == '{') {
+      ++depth;
+    } else if (pattern[i] == '}') {
+      --depth;
+    } else if (pattern[i] == ',' && depth == 0) {
+      alternatives.push_back(pattern.substr(from, i - from));
+      from = i + 1;
+    }
+  }
+  alternatives.push_back(pattern.substr(from, close - from));
+  std::vector<std::string> out;
+  for (std::string_view alt : alternatives) {
+    std::string joined = std::string(pattern.substr(0, open)) + std::string(alt) +
+                         std::string(pattern.substr(close + 1));
+    for (std::string& e : expand_braces(joined)) out.push_back(std::move(e));
   }
   return out;
 }
 
-bool match_segment_glob(std::string_view p, std::string_view s) {
+// fnmatch with FNM_PATHNAME | FNM_DOTMATCH on one brace-free pattern. `segment_start`: `p` and
+// `s` are at the start of a path segment, where `**/` means zero or more directories.
+bool fnmatch_path(std::string_view p, std::string_view s, bool segment_start) {
   if (p.empty()) return s.empty();
-  if (p.substr(0, 3) == "**/") {
-    // Zero or more whole directories.
-    if (match_segment_glob(p.substr(3), s)) return true;
+  if (segment_start && p.substr(0, 3) == "**/") {
+    std::string_view rest = p.substr(3);
+    if (fnmatch_path(rest, s, true)) return true;
     for (size_t k = 0; k < s.size(); ++k) {
-      if (s[k] == '/' && match_segment_glob(p.substr(3), s.substr(k + 1))) return true;
+      if (s[k] == '/' && fnmatch_path(rest, s.substr(k + 1), true)) return true;
     }
     return false;
   }
   if (p[0] == '*') {
+    size_t stars = p.find_first_not_of('*');
+    std::string_view rest = stars == std::string_view::npos ? std::string_view() : p.substr(stars);
     for (size_t k = 0; k <= s.size(); ++k) {
       if (k > 0 && s[k - 1] == '/') break;
-      if (match_segment_glob(p.substr(1), s.substr(k))) return true;
+      if (fnmatch_path(rest, s.substr(k), false)) return true;
     }
     return false;
   }
   if (s.empty()) return false;
-  if (p[0] == '?') return s[0] != '/' && match_segment_glob(p.substr(1), s.substr(1));
+  if (p[0] == '?') return s[0] != '/' && fnmatch_path(p.substr(1), s.substr(1), false);
   if (p[0] == '[') {
-    size_t end = p.find(']', 1);
+    size_t first = p.size() > 1 && (p[1] == '!' || p[1] == '^') ? 2 : 1;
+    size_t end = p.find(']', first + 1);
     if (end != std::string_view::npos) {
-      std::string_view set = p.substr(1, end - 1);
-      bool negate = !set.empty() && (set[0] == '!' || set[0] == '^');
-      if (negate) set.remove_prefix(1);
+      std::string_view set = p.substr(first, end - first);
       bool hit = false;
       for (size_t k = 0; k < set.size(); ++k) {
+        if (set[k] == '\\' && k + 1 < set.size()) ++k;
         if (k + 2 < set.size() && set[k + 1] == '-') {
           hit = hit || (s[0] >= set[k] && s[0] <= set[k + 2]);
           k += 2;
@@ -297,10 +327,57 @@ bool match_segment_glob(std::string_view p, std::string_view s) {
           hit = hit || s[0] == set[k];
         }
       }
-      return hit != negate && s[0] != '/' && match_segment_glob(p.substr(end + 1), s.substr(1));
+      return hit != (first == 2) && s[0] != '/' &&
+             fnmatch_path(p.substr(end + 1), s.substr(1), false);
     }
   }
-  return p[0] == s[0] && match_segment_glob(p.substr(1), s.substr(1));
+  if (p[0] == '\\' && p.size() > 1) p.remove_prefix(1);
+  return p[0] == s[0] && fnmatch_path(p.substr(1), s.substr(1), s[0] == '/');
+}
+
+bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// ActiveSupport's String#pluralize for the pipeline source names GitLab has.
+std::string pluralize(const std::string& word) {
+  if (ends_with(word, "s") || ends_with(word, "sh") || ends_with(word, "ch") ||
+      ends_with(word, "x")) {
+    return word + "es";
+  }
+  return word + "s";
+}
+
+// One `refs` pattern of only/except (Gitlab::Ci::Build::Policy::Refs): `pattern@project`,
+// keywords against the pipeline source, then a /regexp/ or the exact name on branch and tag
+// pipelines only.
+bool ref_matches(const std::string& entry, const PipelineKind& kind) {
+  size_t at = entry.find('@');
+  std::string pattern = entry.substr(0, at);
+  if (at != std::string::npos && entry.substr(at + 1) != kind.project_path) return false;
+  bool merge_request = kind.source == "merge_request_event";
+  bool branch = !kind.tag && !merge_request;
+  if (kind.tag && pattern == "tags") return true;
+  if (branch && pattern == "branches") return true;
+  std::string source = ends_with(kind.source, "_event")
+                           ? kind.source.substr(0, kind.source.size() - 6)
+                           : kind.source;
+  if (!source.empty() && (pattern == source || pattern == pluralize(source))) return true;
+  if (source == "external_merge_request" && pattern == "merge_requests") return true;
+  if (!branch && !kind.tag) return false;
+  Result<std::optional<std::string>> re = ruby_regexp(pattern);
+  if (re && *re) return RE2::PartialMatch(kind.ref, RE2(**re, RE2::Quiet));
+  return pattern == kind.ref;
+}
+
+// The patterns of an exists/changes clause: a list, a single string, or {paths: ...}.
+std::vector<std::string> clause_paths(const ConfigValue& clause) {
+  const ConfigValue& e =
+      clause.is_mapping() && clause.find("paths") != nullptr ? *clause.find("paths") : clause;
+  std::vector<std::string> patterns;
+  if (e.is_scalar()) patterns.push_back(e.scalar);
+  for (const ConfigValue& item : e.items) {
+    if (item.is_scalar()) patterns.push_back(item.scalar);
+  }
+  return patterns;
 }
 
 }  // namespace
@@ -313,13 +390,128 @@ Result<bool> evaluate_expression(std::string_view expression, const ExpressionVa
   return present(*value);
 }
 
+Result<std::optional<std::string>> ruby_regexp(std::string_view text) {
+  size_t close = text.rfind('/');
+  if (text.empty() || text[0] != '/' || close == 0 || close == std::string_view::npos ||
+      text.find_first_not_of("imsU", close + 1) != std::string_view::npos) {
+    return std::optional<std::string>();
+  }
+  std::optional<std::string> re = regex_from(text.substr(1, close - 1), text.substr(close + 1));
+  if (!re) return fail(ErrorKind::kInvalidInput, "Invalid regular expression!");
+  return re;
+}
+
+std::string expand_existing(std::string_view text, const ExpressionVariables& vars) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '$') {
+      bool braced = i + 1 < text.size() && text[i + 1] == '{';
+      size_t from = i + (braced ? 2 : 1);
+      size_t end = from;
+      while (end < text.size() && is_word(text[end])) ++end;
+      bool closed = !braced || (end < text.size() && text[end] == '}');
+      auto it =
+          end > from && closed ? vars.find(std::string(text.substr(from, end - from))) : vars.end();
+      if (it != vars.end()) {
+        out += it->second;
+        i = end + (braced ? 1 : 0);
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
 bool glob_match(std::string_view pattern, std::string_view path) {
-  for (const std::string& p : expand_braces(std::string(pattern))) {
-    // A leading "**/" handled by match_segment_glob; "**" elsewhere behaves like "*" per
-    // fnmatch with FNM_PATHNAME unless followed by "/".
-    if (match_segment_glob(p, path)) return true;
+  for (const std::string& p : expand_braces(pattern)) {
+    if (fnmatch_path(p, path, true)) return true;
   }
   return false;
+}
+
+PipelineKind pipeline_kind(const ExpressionVariables& pipeline_vars) {
+  PipelineKind kind;
+  auto get = [&pipeline_vars](const char* key) -> const std::string* {
+    auto it = pipeline_vars.find(key);
+    return it == pipeline_vars.end() ? nullptr : &it->second;
+  };
+  if (const std::string* source = get("CI_PIPELINE_SOURCE");
+      source != nullptr && !source->empty()) {
+    kind.source = *source;
+  }
+  const std::string* tag = get("CI_COMMIT_TAG");
+  kind.tag = tag != nullptr && !tag->empty();
+  const std::string* ref = get("CI_COMMIT_REF_NAME");
+  kind.ref = kind.tag ? *tag : ref != nullptr ? *ref : "";
+  if (const std::string* path = get("CI_PROJECT_PATH")) kind.project_path = *path;
+  return kind;
+}
+
+Result<bool> changes_satisfied(const ConfigValue& changes, const ExpressionVariables& vars,
+                               const PipelineKind& kind, ChangedFiles* files) {
+  if (changes.is_null() || files == nullptr || !files->evaluated()) return true;
+  const ConfigValue* compare_to = changes.is_mapping() ? changes.find("compare_to") : nullptr;
+  const std::vector<std::string>* changed = nullptr;
+  if (compare_to != nullptr && compare_to->is_scalar()) {
+    std::string ref = expand_existing(compare_to->scalar, vars);
+    changed = files->since(ref);
+    if (changed == nullptr) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("rules:changes:compare_to is not a valid ref: {}", ref));
+    }
+  } else {
+    // GitLab has a diff only for branch pushes and merge requests (pipeline.modified_paths).
+    bool has_diff = !kind.tag && (kind.source == "push" || kind.source == "merge_request_event" ||
+                                  kind.source == "external_pull_request_event");
+    if (!has_diff) return true;
+    changed = files->since_merge_base();
+    if (changed == nullptr) return true;
+  }
+  for (const std::string& raw : clause_paths(changes)) {
+    std::string pattern = expand_existing(raw, vars);
+    if (pattern.empty()) continue;
+    for (const std::string& file : *changed) {
+      if (glob_match(pattern, file)) return true;
+    }
+  }
+  return false;
+}
+
+Result<bool> only_except_included(const JobConfig& job, bool workflow_has_rules,
+                                  const ExpressionVariables& vars, const PipelineKind& kind,
+                                  ChangedFiles* files) {
+  static const std::vector<std::string> kDefaultRefs = {"branches", "tags"};
+  // Each present key of a policy: nullopt when absent, else whether it holds.
+  auto refs_hold = [&](const std::vector<std::string>& refs) {
+    return std::any_of(refs.begin(), refs.end(),
+                       [&kind](const std::string& r) { return ref_matches(r, kind); });
+  };
+  auto variables_hold = [&](const std::vector<std::string>& expressions) {
+    return std::any_of(expressions.begin(), expressions.end(), [&vars](const std::string& e) {
+      Result<bool> r = evaluate_expression(e, vars);
+      return r && *r;  // GitLab: an expression that fails to evaluate is false
+    });
+  };
+  std::optional<OnlyExceptDef> only = job.only;
+  if (!only && !workflow_has_rules) only = OnlyExceptDef{.refs = kDefaultRefs};
+  if (only) {
+    if (!refs_hold(only->refs.value_or(kDefaultRefs))) return false;
+    if (only->variables && !variables_hold(*only->variables)) return false;
+    if (!only->kubernetes.empty()) return false;  // no Kubernetes integration locally
+    Result<bool> changed = changes_satisfied(only->changes, vars, kind, files);
+    if (!changed || !*changed) return changed;
+  }
+  if (const std::optional<OnlyExceptDef>& except = job.except) {
+    if (except->refs && refs_hold(*except->refs)) return false;
+    if (except->variables && variables_hold(*except->variables)) return false;
+    if (!except->changes.is_null()) {
+      Result<bool> changed = changes_satisfied(except->changes, vars, kind, files);
+      if (!changed) return changed;
+      if (*changed) return false;
+    }
+  }
+  return true;
 }
 
 bool any_file_exists(const std::filesystem::path& project_dir,
@@ -349,7 +541,8 @@ bool any_file_exists(const std::filesystem::path& project_dir,
 Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
                                            const Variables& pipeline_variables,
                                            const Variables& cli_variables,
-                                           const std::filesystem::path& project_dir) {
+                                           const std::filesystem::path& project_dir,
+                                           ChangedFiles* changes) {
   WorkflowDecision decision;
   const ConfigValue& workflow = pipeline.workflow;
   if (!workflow.is_mapping()) return decision;
@@ -365,6 +558,7 @@ Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
   for (const Variable& v : pipeline_variables) vars[v.key] = v.value;
   for (const VariableDef& v : pipeline.variables) vars[v.name] = v.value;
   for (const Variable& v : cli_variables) vars[v.key] = v.value;
+  PipelineKind kind = pipeline_kind(vars);
   for (const ConfigValue& rule : rules->items) {
     if (!rule.is_mapping()) return error(rule.line, "workflow:rules:rule config should be a hash");
     bool ok = true;
@@ -376,16 +570,13 @@ Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
       }
       ok = *r;
     }
+    if (const ConfigValue* changed = rule.find("changes"); ok && changed != nullptr) {
+      Result<bool> r = changes_satisfied(*changed, vars, kind, changes);
+      if (!r) return error(changed->line, "workflow:" + r.error().message);
+      ok = *r;
+    }
     if (const ConfigValue* exists = rule.find("exists"); ok && exists != nullptr) {
-      const ConfigValue& e = exists->is_mapping() && exists->find("paths") != nullptr
-                                 ? *exists->find("paths")
-                                 : *exists;
-      std::vector<std::string> patterns;
-      if (e.is_scalar()) patterns.push_back(e.scalar);
-      for (const ConfigValue& item : e.items) {
-        if (item.is_scalar()) patterns.push_back(item.scalar);
-      }
-      ok = any_file_exists(project_dir, patterns);
+      ok = any_file_exists(project_dir, clause_paths(*exists));
     }
     if (!ok) continue;
     const ConfigValue* when = rule.find("when");
@@ -413,15 +604,17 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
                                    const Variables& pipeline_variables,
                                    const Variables& cli_variables,
                                    const std::filesystem::path& project_dir,
-                                   std::vector<std::string>* removed) {
+                                   std::vector<std::string>* removed, ChangedFiles* changes) {
   PipelineConfig out = pipeline;
   out.jobs.clear();
   std::vector<std::string> dropped;
+  ExpressionVariables pipeline_vars;
+  for (const Variable& v : pipeline_variables) pipeline_vars[v.key] = v.value;
+  for (const Variable& v : cli_variables) pipeline_vars[v.key] = v.value;
+  const PipelineKind kind = pipeline_kind(pipeline_vars);
+  const bool workflow_has_rules =
+      pipeline.workflow.is_mapping() && pipeline.workflow.find("rules") != nullptr;
   for (const JobConfig& source : pipeline.jobs) {
-    if (!source.rules) {
-      out.jobs.push_back(source);
-      continue;
-    }
     ExpressionVariables vars;
     for (const Variable& v : pipeline_variables) vars[v.key] = v.value;
     vars["CI_JOB_NAME"] = source.name;
@@ -433,6 +626,20 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
     for (const VariableDef& v : source.variables) vars[v.name] = v.value;
     for (const Variable& v : cli_variables) vars[v.key] = v.value;
 
+    if (!source.rules) {
+      Result<bool> included = only_except_included(source, workflow_has_rules, vars, kind, changes);
+      if (!included) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("{}:{}: jobs:{}:{}", pipeline.file_name, source.line, source.name,
+                                included.error().message));
+      }
+      if (*included) {
+        out.jobs.push_back(source);
+      } else {
+        dropped.push_back(source.name);
+      }
+      continue;
+    }
     const RuleDef* match = nullptr;
     for (const RuleDef& rule : *source.rules) {
       bool ok = true;
@@ -446,17 +653,18 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
         }
         ok = *r;
       }
-      if (ok && !rule.exists.is_null()) {
-        std::vector<std::string> patterns;
-        const ConfigValue& e = rule.exists.is_mapping() && rule.exists.find("paths") != nullptr
-                                   ? *rule.exists.find("paths")
-                                   : rule.exists;
-        if (e.is_scalar()) patterns.push_back(e.scalar);
-        for (const ConfigValue& item : e.items) {
-          if (item.is_scalar()) patterns.push_back(item.scalar);
+      if (ok && !rule.changes.is_null()) {
+        Result<bool> r = changes_satisfied(rule.changes, vars, kind, changes);
+        if (!r) {
+          return fail(ErrorKind::kInvalidInput,
+                      fmt::format("{}:{}: jobs:{}:{}", pipeline.file_name,
+                                  rule.changes.line > 0 ? rule.changes.line : rule.line,
+                                  source.name, r.error().message));
         }
-        ok = any_file_exists(project_dir, patterns);
+        ok = *r;
       }
+      if (ok && !rule.exists.is_null())
+        ok = any_file_exists(project_dir, clause_paths(rule.exists));
       if (ok) {
         match = &rule;
         break;
