@@ -1,10 +1,15 @@
 // The helper subcommands (executors §5.4, §5.5, §6.1, §6.7): the stage scripts the shell
 // executor generates call `<glrunner> artifacts-uploader|artifacts-downloader|cache-archiver|
-// cache-extractor` with the official helper's flags and environment variables, so the runner
-// binary is its own helper. Parsing only; behaviour lives in artifacts/helper_commands.h.
+// cache-extractor|read-logs` with the official helper's flags and environment variables, so the
+// runner binary is its own helper. Parsing only; behaviour lives in artifacts/helper_commands.h.
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <fstream>
@@ -330,9 +335,98 @@ void add_cache_extractor(CLI::App& app, GlobalOptions& global) {
   });
 }
 
+// read-logs (executors §7.6, the official commands/helpers/read_logs.go): follows the
+// Kubernetes attach strategy's log file from --offset, printing "<offset after the line> <line>"
+// so the runner can resume a dropped stream where it stopped. Runs until killed; exit 100 when
+// the file is deleted.
+int read_logs(const std::string& path, long long offset, std::chrono::nanoseconds wait_timeout) {
+  long long attempts = wait_timeout / std::chrono::seconds(1);
+  if (attempts < 1) {
+    std::printf("error reading logs from %s: no attempts to open log file configured\n", path.c_str());
+    return 1;
+  }
+  int fd = -1;
+  for (long long i = 0; i < attempts && fd < 0; ++i) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) break;
+    if (errno != ENOENT) {
+      std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    ::sleep(1);
+  }
+  if (fd < 0) {
+    std::printf("error reading logs from %s: timeout waiting for file to be created\n", path.c_str());
+    return 1;
+  }
+  if (::lseek(fd, offset, SEEK_SET) < 0) {
+    std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::string pending;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    pending.append(buf, static_cast<size_t>(n));
+    std::string out;
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      offset += static_cast<long long>(nl + 1 - start);
+      out += std::to_string(offset) + " " + pending.substr(start, nl + 1 - start);
+    }
+    pending.erase(0, start);
+    // Like the official reader, a line without its newline yet is sent as it is (with a
+    // newline the runner removes again), and so is one longer than the buffer.
+    if ((n == 0 && !pending.empty()) || pending.size() >= sizeof buf) {
+      offset += static_cast<long long>(pending.size());
+      out += std::to_string(offset) + " " + pending + "\n";
+      pending.clear();
+    }
+    if (!out.empty()) {
+      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+        return 1;  // nobody reads any more
+      }
+    }
+    if (n == 0) {
+      struct stat st{};
+      if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return 100;
+      ::usleep(500 * 1000);
+    }
+  }
+}
+
+void add_read_logs(CLI::App& app, GlobalOptions& global) {
+  struct Flags {
+    std::string path;
+    long long offset = 0;
+    std::string wait_file_timeout = "1s";
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "read-logs", "reads job logs from a file, used by kubernetes executor (internal)");
+  cmd->add_option("--path", f->path, "");
+  cmd->add_option("--offset", f->offset, "");
+  cmd->add_option("--wait-file-timeout", f->wait_file_timeout, "");
+  cmd->callback([f, &global] {
+    std::optional<std::chrono::nanoseconds> timeout = parse_go_duration(f->wait_file_timeout);
+    if (!timeout) {
+      write_stderr("invalid --wait-file-timeout \"" + f->wait_file_timeout + "\"\n");
+      global.exit_code = 1;
+      return;
+    }
+    global.exit_code = read_logs(f->path, f->offset, *timeout);
+  });
+}
+
 }  // namespace
 
 void add_helper_commands(CLI::App& app, GlobalOptions& global) {
+  add_read_logs(app, global);
   add_uploader(app, global);
   add_downloader(app, global);
   add_cache_archiver(app, global);

@@ -39,6 +39,13 @@ class KubeApi {
                            const std::vector<std::string>& command, std::string_view stdin_data,
                            const std::function<void(int channel, std::string_view)>& output,
                            std::stop_token stop) = 0;
+  // Attaches to the stdin of `container` (which needs `stdin: true`), writes `stdin_data`,
+  // closes this session's stdin and detaches; the container keeps running (the attach
+  // strategy, executors §7.4). Attempts that started nothing are retried inside (kUnavailable
+  // after the last); kIo when the stream broke after stdin may have been delivered.
+  virtual Result<> attach_stdin(const std::string& ns, const std::string& name,
+                                const std::string& container, std::string_view stdin_data,
+                                std::stop_token stop) = 0;
   // Replaces the stored object (PUT) named by object.metadata.name, e.g. to add an
   // ownerReference; a metadata.resourceVersion that is not the stored one -> kConflict.
   virtual Result<nlohmann::json> update(const std::string& ns, const std::string& resource,

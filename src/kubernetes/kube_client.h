@@ -59,12 +59,9 @@ class KubeClient final : public KubeApi {
                    std::stop_token stop) override;
   Result<nlohmann::json> update(const std::string& ns, const std::string& resource,
                                 const nlohmann::json& object) override;
-  // Attaches to the stdin of `container` (which needs `stdin: true`), writes `stdin_data`,
-  // closes this session's stdin and detaches; the container keeps running. For the attach
-  // strategy (executors §7.4), which the executor does not use yet.
   Result<> attach_stdin(const std::string& ns, const std::string& name,
                         const std::string& container, std::string_view stdin_data,
-                        std::stop_token stop);
+                        std::stop_token stop) override;
 
   struct Impl;
 

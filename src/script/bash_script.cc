@@ -1054,6 +1054,29 @@ class StageWriter {
 
 }  // namespace
 
+std::string with_json_status_markers(std::string_view script) {
+  // The official bashJSONInitializationScript and bashJSONTerminationScript, verbatim.
+  static const std::string kMarkers =
+      "start_json=\"{\\\"script\\\": \\\"$0\\\"}\"\n"
+      "echo \"$start_json\"\n"
+      "runner_script_trap() {\n"
+      "\texit_code=$?\n"
+      "\tout_json=\"{\\\"command_exit_code\\\": $exit_code, \\\"script\\\": \\\"$0\\\"}\"\n"
+      "\n"
+      "\techo \"\"\n"
+      "\techo \"$out_json\"\n"
+      "\texit 0\n"
+      "}\n"
+      "\n"
+      "trap runner_script_trap EXIT\n";
+  std::string out(script);
+  const std::string anchor = std::string(kTermTrap) + "\n\n";
+  size_t at = out.find(anchor);
+  if (at == std::string::npos) return kMarkers + out;
+  out.insert(at + anchor.size(), kMarkers);
+  return out;
+}
+
 std::string bash_quote(std::string_view s) {
   if (s.empty()) return "''";
   static constexpr char kHex[] = "0123456789abcdef";

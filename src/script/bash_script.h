@@ -81,6 +81,12 @@ Result<std::optional<std::string>> generate_stage_script(StageKind kind,
                                                          const std::string& step_name,
                                                          const ScriptContext& ctx);
 
+// Kubernetes attach strategy (executors §7.1 envelope, §7.4): `script` as generated above with
+// the JSON status lines added after the TERM trap: `{"script": "$0"}` at start and an EXIT trap
+// that prints an empty line, `{"command_exit_code": N, "script": "$0"}` and exits 0. The
+// official writes these into the envelope when its shell is told the executor needs them.
+std::string with_json_status_markers(std::string_view script);
+
 // §3.6 bash quoting: bare when only [A-Za-z0-9,-./@_], '' when empty, else $'...'.
 std::string bash_quote(std::string_view s);
 

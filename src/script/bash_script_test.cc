@@ -449,3 +449,29 @@ TEST_F(ScriptFixture, CredentialsOnlyInInsteadOfNeverInOrigin) {
 
 }  // namespace
 }  // namespace glr
+
+namespace glr {
+namespace {
+
+TEST(JsonStatusMarkers, GoRightAfterTheTermTrapLikeTheOfficialEnvelope) {
+  std::string script = "#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\nset -o errexit\nexit 0\n";
+  std::string marked = with_json_status_markers(script);
+  EXPECT_EQ(marked,
+            "#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\n"
+            "start_json=\"{\\\"script\\\": \\\"$0\\\"}\"\n"
+            "echo \"$start_json\"\n"
+            "runner_script_trap() {\n"
+            "\texit_code=$?\n"
+            "\tout_json=\"{\\\"command_exit_code\\\": $exit_code, \\\"script\\\": \\\"$0\\\"}\"\n"
+            "\n"
+            "\techo \"\"\n"
+            "\techo \"$out_json\"\n"
+            "\texit 0\n"
+            "}\n"
+            "\n"
+            "trap runner_script_trap EXIT\n"
+            "set -o errexit\nexit 0\n");
+}
+
+}  // namespace
+}  // namespace glr

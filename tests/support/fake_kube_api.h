@@ -29,6 +29,14 @@ class FakeKubeApi final : public kube::KubeApi {
   int exec_exit_code = 0;
   bool exec_hang = false;
   int fail_creates = 0;  // the next N creates fail with kUnavailable
+  // Attach strategy: an attach "runs" the stage whose script path follows detect_shell_script
+  // in the command line, appending its start marker, `attach_output` and its exit marker
+  // (`attach_exit_code`) to the pod's log, which `read-logs` execs stream with offsets.
+  std::string attach_output = "hello\n";
+  int attach_exit_code = 0;
+  bool attach_runs_stage = true;  // false: the stage never ends (cancel tests)
+  int fail_attaches = 0;           // the next N attaches fail with kIo before running anything
+  int read_logs_drops = 0;         // the next N read-logs streams break (kIo) after one line
   bool fail_updates = false;
 
   struct ExecCall {
@@ -110,10 +118,37 @@ class FakeKubeApi final : public kube::KubeApi {
     ++wait_timeouts;
     return fail(ErrorKind::kTimeout, "timeout");
   }
+  Result<> attach_stdin(const std::string& ns, const std::string& name,
+                        const std::string& container, std::string_view stdin_data,
+                        std::stop_token) override {
+    {
+      std::lock_guard lock(mu_);
+      if (objects.count(key(ns, "pods", name)) == 0) return fail(ErrorKind::kNotFound, "no pod");
+      attaches.push_back({container, {}, std::string(stdin_data)});
+      if (fail_attaches > 0) {
+        --fail_attaches;
+        return fail(ErrorKind::kIo, "injected attach drop");
+      }
+      if (!attach_runs_stage) return {};
+      std::string line(stdin_data);
+      size_t at = line.find("detect_shell_script ");
+      std::string path;
+      if (at != std::string::npos) {
+        at += std::string("detect_shell_script ").size();
+        path = line.substr(at, line.find(';', at) - at);
+      }
+      pod_log += "{\"script\": \"" + path + "\"}\n" + attach_output + "\n" +
+                 "{\"command_exit_code\": " + std::to_string(attach_exit_code) +
+                 ", \"script\": \"" + path + "\"}\n";
+    }
+    log_cv_.notify_all();
+    return {};
+  }
   Result<int> exec(const std::string& ns, const std::string& name, const std::string& container,
                    const std::vector<std::string>& command, std::string_view stdin_data,
                    const std::function<void(int, std::string_view)>& output,
                    std::stop_token stop) override {
+    if (command.size() > 5 && command[1] == "read-logs") return read_logs(command, output, stop);
     {
       std::lock_guard lock(mu_);
       if (objects.count(key(ns, "pods", name)) == 0) return fail(ErrorKind::kNotFound, "no pod");
@@ -132,6 +167,9 @@ class FakeKubeApi final : public kube::KubeApi {
 
   std::vector<std::string> calls;
   std::vector<ExecCall> execs;
+  std::vector<ExecCall> attaches;  // container and stdin of each attach
+  std::string pod_log;             // what the stages appended to the log file
+  int read_logs_streams = 0;
   std::map<std::string, nlohmann::json> objects;
   int wait_timeouts = 0;
 
@@ -143,7 +181,37 @@ class FakeKubeApi final : public kube::KubeApi {
     if (resource == "pods") obj["status"] = pod_status(obj);
     return obj;
   }
+  // `gitlab-runner-helper read-logs --path P --offset N ...`: "<offset after> <line>" per line.
+  Result<int> read_logs(const std::vector<std::string>& command,
+                        const std::function<void(int, std::string_view)>& output,
+                        std::stop_token stop) {
+    size_t pos = std::stoul(command[5]);
+    std::unique_lock lock(mu_);
+    ++read_logs_streams;
+    for (;;) {
+      size_t nl = pod_log.find('\n', pos);
+      while (pos < pod_log.size() && nl != std::string::npos) {
+        std::string line = pod_log.substr(pos, nl + 1 - pos);
+        pos = nl + 1;
+        std::string out = std::to_string(pos) + " " + line;
+        bool drop = read_logs_drops > 0;
+        if (drop) --read_logs_drops;
+        lock.unlock();
+        output(1, out);
+        if (drop) output(1, "99999 a line cut short");  // no newline: must be read again
+        lock.lock();
+        if (drop) return fail(ErrorKind::kIo, "injected stream drop");
+        nl = pod_log.find('\n', pos);
+      }
+      if (!log_cv_.wait_for(lock, stop, std::chrono::milliseconds(20), [] { return false; }) &&
+          stop.stop_requested()) {
+        return fail(ErrorKind::kCanceled, "stopped");
+      }
+    }
+  }
+
   std::mutex mu_;
+  std::condition_variable_any log_cv_;
 };
 
 }  // namespace glr

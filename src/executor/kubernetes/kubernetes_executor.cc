@@ -1,5 +1,5 @@
-// Kubernetes executor (executors §7.4): prepare creates the pod, run execs stage scripts,
-// cleanup deletes what prepare created.
+// Kubernetes executor (executors §7.4): prepare creates the pod, run starts stage scripts
+// (attach, or exec with the legacy strategy), cleanup deletes what prepare created.
 #include "executor/kubernetes/kubernetes_executor.h"
 
 #include <unistd.h>
@@ -9,7 +9,9 @@
 #include <set>
 
 #include "executor/kubernetes/pod_builder.h"
+#include "script/bash_script.h"
 #include "script/job_variables.h"
+#include "util/strings.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -154,6 +156,10 @@ Result<> KubernetesExecutor::prepare_pod(const JobSpec& job, const PrepareOption
                         : expand(options_.config.helper_image, in.variables, "");
   in.random_suffix = options_.random_suffix ? options_.random_suffix() : random_suffix();
   in.shell_command = detect_shell_script();
+  attach_ = !use_legacy_exec_strategy(in.variables);
+  in.attach = attach_;
+  scripts_dir_ = scripts_dir(job);
+  log_file_ = log_file(job);
   Result<PodPlan> plan = build_pod(in);
   if (!plan) return fail(plan.error());
 
@@ -163,6 +169,7 @@ Result<> KubernetesExecutor::prepare_pod(const JobSpec& job, const PrepareOption
     trace.write(kRunnerStream, plain_line(m));
   }
   trace.write(kRunnerStream, plain_line("Using Kubernetes executor with image " + image + " ..."));
+  if (attach_) trace.write(kRunnerStream, plain_line("Using attach strategy to execute scripts..."));
   for (const std::string& m : plan->messages) {
     if (m.starts_with("Using FF_USE_POD_ACTIVE_DEADLINE_SECONDS")) {
       trace.write(kRunnerStream, plain_line(m));
@@ -200,7 +207,53 @@ Result<> KubernetesExecutor::prepare_pod(const JobSpec& job, const PrepareOption
       }
     }
   }
-  return wait_for_pod(trace, options.stop);
+  if (Result<> running = wait_for_pod(trace, options.stop); !running) return running;
+  if (!attach_) return {};
+  // setupTrappingScripts, then the log processor (ensurePodsConfigured).
+  if (Result<> saved = save_script("build", scripts_dir_ + "/detect_shell_script",
+                                   detect_shell_script(), options.stop);
+      !saved) {
+    return fail(saved.error().kind,
+                "setting up trapping scripts on emptyDir: " + saved.error().message);
+  }
+  LogProcessor::Options lo;
+  lo.ns = ns_;
+  lo.pod = pod_name_;
+  lo.log_path = log_file_;
+  lo.backoff_min = options_.log_reconnect_backoff;
+  logs_ = std::make_unique<LogProcessor>(*api_, lo);
+  logs_->start();
+  return {};
+}
+
+Result<> KubernetesExecutor::save_script(const std::string& container, const std::string& path,
+                                         const std::string& content, std::stop_token stop) {
+  // shells/bash.go generateSaveScript, with printf instead of echo: an echo that interprets
+  // backslashes (dash) would change the script.
+  std::string save = "printf '%s\\n' " + bash_quote(content) + " > " + path + ".tmp\n" +
+                     "chmod 777 " + path + ".tmp\n" + "mv " + path + ".tmp " + path + "\n";
+  std::string output;
+  // Attempts that started nothing are retried inside exec; a script that failed to save is
+  // saved again (it is idempotent), a few times.
+  Result<int> code = fail(ErrorKind::kInternal, "not run");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    output.clear();
+    code = api_->exec(ns_, pod_name_, container, {"sh", "-c", detect_shell_script()}, save,
+                      [&output](int, std::string_view bytes) {
+                        if (output.size() < 4096) output.append(bytes);
+                      },
+                      stop);
+    if (code && *code == 0) return {};
+    if (stop.stop_requested()) return fail(ErrorKind::kCanceled, "build aborted");
+    if (!code && code.error().kind != ErrorKind::kIo && code.error().kind != ErrorKind::kUnavailable) {
+      break;
+    }
+  }
+  if (!code) return fail(code.error().kind, "saving " + path + " in \"" + container + "\": " +
+                                                code.error().message);
+  return fail(ErrorKind::kUnavailable, "saving " + path + " in \"" + container +
+                                           "\": command terminated with exit code " +
+                                           std::to_string(*code) + ": " + output);
 }
 
 Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop) {
@@ -259,6 +312,169 @@ Result<> KubernetesExecutor::wait_for_pod(TraceSink& trace, std::stop_token stop
 Result<ExitStatus> KubernetesExecutor::run(const StageScript& script, TraceSink& trace,
                                            std::stop_token stop) {
   if (pod_name_.empty()) return fail(ErrorKind::kInternal, "run before a successful prepare");
+  try {
+    return attach_ ? run_attach(script, trace, stop) : run_exec(script, trace, stop);
+  } catch (const std::exception& e) {
+    return fail(ErrorKind::kUnavailable, std::string("unexpected Kubernetes object: ") + e.what());
+  }
+}
+
+Result<ExitStatus> KubernetesExecutor::run_attach(const StageScript& script, TraceSink& trace,
+                                                  std::stop_token stop) {
+  const std::string container = script.in_build_container ? "build" : "helper";
+  const std::string path = scripts_dir_ + "/" + script.stage;
+  if (!logs_) return fail(ErrorKind::kInternal, "attach strategy without a log processor");
+  Result<> saved = save_script(container, path, with_json_status_markers(script.script), stop);
+  if (!saved) {
+    if (saved.error().kind == ErrorKind::kCanceled) stopped_ = true;
+    return fail(saved.error());
+  }
+  // getContainerInfo: the detect script runs the stage script in a background subshell whose
+  // output is appended to the log; a stage script that cannot even start gets its exit marker
+  // from outside (fallbackExitStatusMarkerFmt).
+  std::string command =
+      "sh -c '((" + scripts_dir_ + "/detect_shell_script " + path +
+      "; ec=$?; if [ $ec -ne 0 ]; then echo; echo \"{\\\"command_exit_code\\\": $ec, "
+      "\\\"script\\\": \\\"" + path + "\\\"}\"; fi) 2>&1 | tee -a " + log_file_ + ") &'\n";
+  // The marker's script is the path as the pod sees it; match on the stage's file name.
+  auto is_this_stage = [&](const StageStatus& st) {
+    return st.script == path || st.script.ends_with("/" + script.stage);
+  };
+  // checkScriptExecution: an attach that broke may still have delivered the command; it is
+  // retried only while the log shows no sign of this stage.
+  for (int attempt = 1;; ++attempt) {
+    Result<> attached = api_->attach_stdin(ns_, pod_name_, container, command, stop);
+    if (attached) break;
+    if (stop.stop_requested()) {
+      stopped_ = true;
+      return fail(ErrorKind::kCanceled, "build aborted");
+    }
+    if (attached.error().kind != ErrorKind::kIo || attempt >= 3) {
+      return fail(attached.error().kind,
+                  "attach to container \"" + container + "\": " + attached.error().message);
+    }
+    log_warning("attach broke; checking whether the stage started",
+                {{"pod", ns_ + "/" + pod_name_}, {"stage", script.stage},
+                 {"error", attached.error().message}});
+    std::chrono::steady_clock::time_point until = std::chrono::steady_clock::now() + std::chrono::seconds(options_.config.poll_interval);
+    std::optional<StageStatus> seen;
+    std::vector<LogEvent> early;
+    while (std::chrono::steady_clock::now() < until && !stop.stop_requested()) {
+      std::vector<LogEvent> got = logs_->take(200ms, stop);
+      for (LogEvent& e : got) {
+        if (e.status && is_this_stage(*e.status)) seen = e.status;
+        early.push_back(std::move(e));
+      }
+      if (seen) break;
+    }
+    // Give what was read back to the wait below, in order.
+    for (LogEvent& e : early) {
+      if (!e.text.empty()) trace.write(kScriptStdout, e.text);
+      if (e.status && e.status->exit_code && is_this_stage(*e.status)) {
+        trace.flush(kScriptStdout);
+        return ExitStatus{.code = *e.status->exit_code, .signal = 0};
+      }
+    }
+    if (seen) break;
+  }
+
+  // Wait for the exit marker; poll the pod every poll_interval (watchPodStatus).
+  const auto poll = std::chrono::seconds(std::max(1, options_.config.poll_interval));
+  std::chrono::steady_clock::time_point next_check = std::chrono::steady_clock::now() + poll;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - std::chrono::steady_clock::now());
+    std::vector<LogEvent> events = logs_->take(std::max(left, 1ms), stop);
+    for (LogEvent& e : events) {
+      if (!e.error.empty()) {
+        trace.flush(kScriptStdout);
+        return fail(ErrorKind::kUnavailable, e.error);
+      }
+      if (e.status) {
+        if (e.status->exit_code && is_this_stage(*e.status)) {
+          trace.flush(kScriptStdout);
+          return ExitStatus{.code = *e.status->exit_code, .signal = 0};
+        }
+        continue;
+      }
+      trace.write(kScriptStdout, e.text);
+    }
+    if (stop.stop_requested()) {
+      trace.flush(kScriptStdout);
+      stopped_ = true;
+      cancel_stage(container, path);
+      return fail(ErrorKind::kCanceled, "build aborted");
+    }
+    if (std::chrono::steady_clock::now() >= next_check) {
+      if (Result<> ok = check_pod(); !ok) {
+        trace.flush(kScriptStdout);
+        return fail(ok.error());
+      }
+      next_check = std::chrono::steady_clock::now() + poll;
+    }
+  }
+}
+
+Result<> KubernetesExecutor::check_pod() {
+  Result<json> pod = api_->get(ns_, "pods", pod_name_);
+  if (!pod) {
+    if (pod.error().kind == ErrorKind::kNotFound) {
+      return fail(ErrorKind::kUnavailable, "pod " + ns_ + "/" + pod_name_ + " was deleted");
+    }
+    // A request that failed after its retries: the next poll asks again (checkPodStatus).
+    log_warning("getting job pod status", {{"pod", ns_ + "/" + pod_name_},
+                                           {"error", pod.error().message}});
+    return {};
+  }
+  const json& status = pod->contains("status") ? (*pod)["status"] : json::object();
+  std::string phase = status.value("phase", "");
+  if (phase != "Running") {
+    return fail(ErrorKind::kUnavailable, "pod \"" + ns_ + "/" + pod_name_ + "\" status is \"" +
+                                             phase + "\"");
+  }
+  if (status.contains("containerStatuses")) {
+    for (const json& cs : status["containerStatuses"]) {
+      std::string name = cs.value("name", "");
+      if (name != "build" && name != "helper") continue;
+      if (!cs.contains("state") || !cs["state"].contains("terminated")) continue;
+      const json& t = cs["state"]["terminated"];
+      return fail(ErrorKind::kUnavailable,
+                  "Error in container " + name + ": exit code: " +
+                      std::to_string(t.value("exitCode", 0)) + ", reason: '" +
+                      t.value("reason", "") + "'");
+    }
+  }
+  return {};
+}
+
+void KubernetesExecutor::cancel_stage(const std::string& container, const std::string& path) {
+  // stageCancellationScript: SIGTERM to the children of the process running this stage's
+  // script (found in /proc by its command line); the script's TERM trap then exits.
+  std::string kill_script =
+      "for prc in /proc/[0-9]*; do\n"
+      "  cmd=$(tr '\\000' ' ' < \"$prc/cmdline\" 2>/dev/null) || continue\n"
+      "  case \"$cmd\" in\n"
+      "    *\" " + path + " \") p=${prc#/proc/}; kill -TERM $(cat /proc/$p/task/$p/children 2>/dev/null) 2>/dev/null;;\n"
+      "  esac\n"
+      "done\n"
+      "exit 0\n";
+  // Bounded: a pod that does not answer must not hold the job.
+  std::stop_source give_up;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::jthread t([&] {
+    (void)api_->exec(ns_, pod_name_, container, {"sh", "-c", detect_shell_script()}, kill_script,
+                     [](int, std::string_view) {}, give_up.get_token());
+    std::lock_guard lock(m);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(m);
+  if (!cv.wait_for(lock, 10s, [&] { return done; })) give_up.request_stop();
+}
+
+Result<ExitStatus> KubernetesExecutor::run_exec(const StageScript& script, TraceSink& trace,
+                                                std::stop_token stop) {
   const std::string container = script.in_build_container ? "build" : "helper";
   Result<int> code = api_->exec(
       ns_, pod_name_, container, {"sh", "-c", detect_shell_script()}, script.script,
@@ -283,6 +499,10 @@ Result<ExitStatus> KubernetesExecutor::run(const StageScript& script, TraceSink&
 
 void KubernetesExecutor::cleanup() noexcept {
   try {
+    if (logs_) {
+      logs_->stop();
+      logs_.reset();
+    }
     if (!pod_name_.empty()) {
       // A canceled or timed-out job's pod gets no grace period: its stage may still run.
       std::optional<int> grace = stopped_ ? std::optional<int>(0)
@@ -309,6 +529,16 @@ void KubernetesExecutor::cleanup() noexcept {
   } catch (const std::exception& e) {
     log_error("kubernetes cleanup failed", {{"error", e.what()}});
   }
+}
+
+bool use_legacy_exec_strategy(const Variables& variables) {
+  // The first entry is the resolved flag (job_variables); later ones are raw sources.
+  for (const Variable& v : variables) {
+    if (v.key == "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY") {
+      return parse_go_bool(v.value).value_or(false);
+    }
+  }
+  return false;
 }
 
 int delete_leftovers(KubeApi& api, const std::string& ns, const std::string& short_token) try {

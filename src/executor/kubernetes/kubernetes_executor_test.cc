@@ -1,5 +1,6 @@
-// KubernetesExecutor over an in-memory KubeApi (executors §7.4): pod lifecycle, exec of stage
-// scripts, image pull failures, cancel and leftovers.
+// KubernetesExecutor over an in-memory KubeApi (executors §7.4): pod lifecycle, stage scripts
+// through attach and the log file or through exec (legacy), image pull failures, cancel and
+// leftovers.
 #include "executor/kubernetes/kubernetes_executor.h"
 
 #include <gtest/gtest.h>
@@ -45,11 +46,17 @@ class KubernetesExecutorTest : public ::testing::Test {
     o.runner_name = "r";
     o.short_token = "abcdefghi";
     o.random_suffix = [] { return std::string("aaaabbbb"); };
+    o.log_reconnect_backoff = 5ms;
     return KubernetesExecutor(api_, o);
   }
-  JobSpec job() {
+  // Most tests drive the legacy exec strategy; job(false) takes the default attach strategy.
+  JobSpec job(bool legacy = true) {
     JobSpec j;
     j.id = 1;
+    if (legacy) {
+      j.variables.push_back(
+          Variable{.key = "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", .value = "true"});
+    }
     j.job_info.project_id = 5;
     j.credentials = {Credential{.type = "registry", .url = "r.io", .username = "u", .password = Secret{"p"}}};
     return j;
@@ -196,6 +203,141 @@ TEST_F(KubernetesExecutorTest, RetriedPrepareDeletesThePreviousPod) {
   EXPECT_EQ(api_->objects.count("ci/pods/" + pod_), 1u);
   EXPECT_NE(std::find(api_->calls.begin(), api_->calls.end(), "delete pods " + pod_ + " grace=3"),
             api_->calls.end());
+}
+
+TEST(KubernetesStrategy, LegacyExecOnlyWhenItsFlagResolvesTrue) {
+  EXPECT_FALSE(use_legacy_exec_strategy({}));
+  EXPECT_TRUE(use_legacy_exec_strategy(
+      {{.key = "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", .value = "true"}}));
+  // The resolved flag comes first in the final list; a later raw definition does not count.
+  EXPECT_FALSE(use_legacy_exec_strategy(
+      {{.key = "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", .value = "false"},
+       {.key = "FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY", .value = "true"}}));
+}
+
+TEST_F(KubernetesExecutorTest, AttachStrategySavesScriptsAttachesAndReadsTheLogFile) {
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(false), PrepareOptions{.builds_dir = "/builds"}, trace_));
+  EXPECT_NE(trace_.text().find("Using attach strategy to execute scripts..."), std::string::npos);
+  const json& pod = api_->objects.at("ci/pods/" + pod_);
+  EXPECT_EQ(pod["spec"]["initContainers"][0]["name"], "init-permissions");
+  // setupTrappingScripts: the detect script is saved in the build container first.
+  ASSERT_EQ(api_->execs.size(), 1u);
+  EXPECT_EQ(api_->execs[0].container, "build");
+  EXPECT_NE(api_->execs[0].stdin_data.find("> /scripts-5-1/detect_shell_script.tmp\n"
+                                           "chmod 777 /scripts-5-1/detect_shell_script.tmp\n"
+                                           "mv /scripts-5-1/detect_shell_script.tmp "
+                                           "/scripts-5-1/detect_shell_script\n"),
+            std::string::npos)
+      << api_->execs[0].stdin_data;
+
+  api_->attach_output = "hello from build\n";
+  Result<ExitStatus> st = ex.run(
+      StageScript{.stage = "step_script",
+                  .script = "#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\necho hi\n",
+                  .in_build_container = true},
+      trace_, {});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->code, 0);
+  ASSERT_EQ(api_->execs.size(), 2u);
+  EXPECT_EQ(api_->execs[1].container, "build");
+  EXPECT_NE(api_->execs[1].stdin_data.find("trap runner_script_trap EXIT"), std::string::npos);
+  ASSERT_EQ(api_->attaches.size(), 1u);
+  EXPECT_EQ(api_->attaches[0].container, "build");
+  EXPECT_EQ(api_->attaches[0].stdin_data,
+            "sh -c '((/scripts-5-1/detect_shell_script /scripts-5-1/step_script; ec=$?; "
+            "if [ $ec -ne 0 ]; then echo; echo \"{\\\"command_exit_code\\\": $ec, "
+            "\\\"script\\\": \\\"/scripts-5-1/step_script\\\"}\"; fi) 2>&1 | "
+            "tee -a /logs-5-1/output.log) &'\n");
+
+  api_->attach_output = "cloning\n";
+  api_->attach_exit_code = 3;
+  Result<ExitStatus> helper = ex.run(StageScript{.stage = "get_sources", .script = "git\n"}, trace_, {});
+  ASSERT_TRUE(helper) << helper.error().message;
+  EXPECT_EQ(helper->code, 3);
+  EXPECT_EQ(api_->attaches.at(1).container, "helper");
+  std::string text = trace_.text();
+  EXPECT_NE(text.find("hello from build\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cloning\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("command_exit_code"), std::string::npos) << text;
+  EXPECT_EQ(text.find("{\"script\""), std::string::npos) << text;
+  ex.cleanup();
+  EXPECT_EQ(api_->calls.back(), "delete pods " + pod_ + " grace=3");
+}
+
+TEST_F(KubernetesExecutorTest, AttachReadsADroppedLogStreamAgainFromItsOffset) {
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(false), PrepareOptions{}, trace_));
+  api_->read_logs_drops = 2;
+  api_->attach_output = "line one\nline two\n";
+  Result<ExitStatus> st = ex.run(
+      StageScript{.stage = "step_script", .script = "x\n", .in_build_container = true}, trace_, {});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->code, 0);
+  std::string text = trace_.text();
+  EXPECT_EQ(text.find("line one\n"), text.rfind("line one\n")) << text;
+  EXPECT_NE(text.find("line two\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cut short"), std::string::npos) << text;
+  EXPECT_GE(api_->read_logs_streams, 3);
+}
+
+TEST_F(KubernetesExecutorTest, BrokenAttachIsRetriedWhenTheStageDidNotStart) {
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(false), PrepareOptions{}, trace_));
+  api_->fail_attaches = 1;
+  Result<ExitStatus> st = ex.run(
+      StageScript{.stage = "step_script", .script = "x\n", .in_build_container = true}, trace_, {});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(api_->attaches.size(), 2u);
+}
+
+TEST_F(KubernetesExecutorTest, CanceledAttachStageIsKilledInThePod) {
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(false), PrepareOptions{}, trace_));
+  api_->attach_runs_stage = false;
+  std::stop_source stop;
+  std::jthread canceler([&] {
+    std::this_thread::sleep_for(50ms);
+    stop.request_stop();
+  });
+  Result<ExitStatus> st = ex.run(
+      StageScript{.stage = "step_script", .script = "x\n", .in_build_container = true}, trace_,
+      stop.get_token());
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::kCanceled);
+  EXPECT_EQ(st.error().message, "build aborted");
+  ASSERT_FALSE(api_->execs.empty());
+  EXPECT_NE(api_->execs.back().stdin_data.find("kill -TERM"), std::string::npos);
+  EXPECT_NE(api_->execs.back().stdin_data.find("/scripts-5-1/step_script"), std::string::npos);
+  ex.cleanup();
+  EXPECT_EQ(api_->calls.back(), "delete pods " + pod_ + " grace=0");
+}
+
+TEST_F(KubernetesExecutorTest, AttachStageFailsWhenThePodStopsRunning) {
+  KubernetesExecutor ex = make();
+  ASSERT_TRUE(ex.prepare(job(false), PrepareOptions{}, trace_));
+  api_->attach_runs_stage = false;
+  api_->pod_status = [](const json&) {
+    return json{{"phase", "Running"},
+                {"containerStatuses",
+                 {{{"name", "build"},
+                   {"state", {{"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}}}}}}};
+  };
+  Result<ExitStatus> st = ex.run(
+      StageScript{.stage = "step_script", .script = "x\n", .in_build_container = true}, trace_, {});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message, "Error in container build: exit code: 137, reason: 'OOMKilled'");
+}
+
+TEST(LogProcessorParsing, MarkersAndOffsets) {
+  EXPECT_EQ(parse_stage_status("{\"script\": \"/s/step_script\"}\n"),
+            (StageStatus{.script = "/s/step_script"}));
+  EXPECT_EQ(parse_stage_status("{\"command_exit_code\": 3, \"script\": \"/s/x\"}"),
+            (StageStatus{.script = "/s/x", .exit_code = 3}));
+  EXPECT_FALSE(parse_stage_status("{\"other\": 1}"));
+  EXPECT_FALSE(parse_stage_status("plain text\n"));
+  EXPECT_EQ(parse_offset_line("12 hello\n"), (std::pair<int64_t, std::string>{12, "hello\n"}));
+  EXPECT_EQ(parse_offset_line("hello world\n").first, -1);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Builds the job pod (executors §7.4 "Pod", legacy exec strategy: no scripts/logs volumes).
+// Builds the job pod (executors §7.4 "Pod"): the attach strategy adds the scripts/logs volumes
+// and the init-permissions container; the legacy exec strategy has neither.
 #include "executor/kubernetes/pod_builder.h"
 
 #include "script/job_variables.h"
@@ -245,6 +246,14 @@ std::string detect_shell_script() {
   return s;
 }
 
+std::string scripts_dir(const JobSpec& job) {
+  return "/scripts-" + std::to_string(job.job_info.project_id) + "-" + std::to_string(job.id);
+}
+std::string logs_dir(const JobSpec& job) {
+  return "/logs-" + std::to_string(job.job_info.project_id) + "-" + std::to_string(job.id);
+}
+std::string log_file(const JobSpec& job) { return logs_dir(job) + "/output.log"; }
+
 std::string sanitize_label(std::string_view value) {
   std::string out;
   for (char c : value) {
@@ -445,6 +454,14 @@ Result<PodPlan> build_pod(const PodInput& in) {
     volumes.push_back(json{{"name", "repo"}, {"emptyDir", json::object()}});
     mounts.push_back(json{{"name", "repo"}, {"mountPath", in.builds_dir}});
   }
+  if (in.attach) {
+    // The official getVolumes order: repo, then scripts and logs.
+    for (const auto& [name, dir] : {std::pair{"scripts", scripts_dir(in.job)},
+                                    std::pair{"logs", logs_dir(in.job)}}) {
+      volumes.push_back(json{{"name", name}, {"emptyDir", json::object()}});
+      mounts.push_back(json{{"name", name}, {"mountPath", dir}});
+    }
+  }
 
   std::string pull = c.pull_policy.empty() ? "" : pull_policy_name(c.pull_policy.front());
   auto container = [&](const std::string& name, const std::string& img) {
@@ -522,6 +539,18 @@ Result<PodPlan> build_pod(const PodInput& in) {
   }
 
   json spec{{"restartPolicy", "Never"}, {"containers", containers}, {"volumes", volumes}};
+  if (in.attach) {
+    // buildPermissionsInitContainer (linux): build and helper may run as different users, so
+    // the shared log file is made world-writable before either starts; a chmod the volume
+    // refuses is not an error.
+    json init = container("init-permissions", in.helper_image);
+    std::string log = log_file(in.job);
+    init["command"] = json::array({"sh", "-c", "touch " + log + " && (chmod 777 " + log + " || exit 0)"});
+    init["resources"] = *helper_res;
+    init["securityContext"] = security_context(c);
+    init["volumeMounts"] = mounts;
+    spec["initContainers"] = json::array({init});
+  }
   // FF_USE_POD_ACTIVE_DEADLINE_SECONDS (default on): the pod dies with the job timeout.
   std::optional<bool> deadline_ff = parse_go_bool(var_value(vars, "FF_USE_POD_ACTIVE_DEADLINE_SECONDS"));
   if (deadline_ff.value_or(true)) {

@@ -32,6 +32,9 @@ struct PodInput {
   std::string helper_image{};    // resolved (config helper_image or the default)
   std::string random_suffix{};   // 8 characters [a-z0-9]
   std::string shell_command{};   // the detect script, run as `sh -c` in build/helper
+  // Attach strategy (the default; not FF_USE_LEGACY_KUBERNETES_EXECUTION_STRATEGY): `scripts`
+  // and `logs` emptyDirs in every container and the `init-permissions` init container.
+  bool attach = false;
 };
 
 struct PodPlan {
@@ -41,6 +44,12 @@ struct PodPlan {
   std::optional<nlohmann::json> secret{};  // kubernetes.io/dockercfg for private registries
   std::vector<std::string> messages{};      // "Using Kubernetes namespace: ci", overwrites
 };
+
+// Attach strategy directories (executors §7.4): /scripts-<project id>-<job id> and
+// /logs-<project id>-<job id>; the stage output is appended to <logs dir>/output.log.
+std::string scripts_dir(const JobSpec& job);
+std::string logs_dir(const JobSpec& job);
+std::string log_file(const JobSpec& job);
 
 // kInvalidInput for refused overwrites (KUBERNETES_* variables outside what the config
 // allows) and for a job without any image.

@@ -353,3 +353,50 @@ TEST(PodBuilder, DetectShellScriptTriesBashFirst) {
 
 }  // namespace
 }  // namespace glr::kube
+
+namespace glr::kube {
+namespace {
+
+TEST(PodBuilder, AttachStrategyAddsScriptsAndLogsVolumesAndInitPermissions) {
+  PodInput in = sample_input();
+  in.attach = true;
+  in.config.pull_policy = {"if-not-present"};
+  in.config.helper.cpu_limit = "200m";
+  Result<PodPlan> plan = build_pod(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const json& spec = plan->pod["spec"];
+  EXPECT_EQ(spec["volumes"], json::parse(R"([
+      {"name": "repo", "emptyDir": {}},
+      {"name": "scripts", "emptyDir": {}},
+      {"name": "logs", "emptyDir": {}}])"));
+  json mounts = json::parse(R"([
+      {"name": "repo", "mountPath": "/builds"},
+      {"name": "scripts", "mountPath": "/scripts-7-42"},
+      {"name": "logs", "mountPath": "/logs-7-42"}])");
+  for (const json& c : spec["containers"]) EXPECT_EQ(c["volumeMounts"], mounts) << c["name"];
+  ASSERT_EQ(spec["initContainers"].size(), 1u);
+  json expected = {
+      {"name", "init-permissions"},
+      {"image", "glrunner:1"},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"command",
+       {"sh", "-c",
+        "touch /logs-7-42/output.log && (chmod 777 /logs-7-42/output.log || exit 0)"}},
+      {"resources", {{"limits", {{"cpu", "200m"}}}}},
+      {"securityContext", {{"capabilities", {{"drop", {"NET_RAW"}}}}}},
+      {"volumeMounts", mounts},
+  };
+  EXPECT_EQ(spec["initContainers"][0], expected);
+  EXPECT_EQ(scripts_dir(in.job), "/scripts-7-42");
+  EXPECT_EQ(log_file(in.job), "/logs-7-42/output.log");
+}
+
+TEST(PodBuilder, LegacyExecStrategyHasNoInitContainerNorScriptVolumes) {
+  Result<PodPlan> plan = build_pod(sample_input());
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_FALSE(plan->pod["spec"].contains("initContainers"));
+  EXPECT_EQ(plan->pod["spec"]["volumes"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace glr::kube

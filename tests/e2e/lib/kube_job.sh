@@ -1,12 +1,15 @@
 # Shared setup of the Kubernetes executor scripts (kube_executor_*.sh), sourced after
 # common.sh: a fake GitLab with one git project, fake-kube behind a bearer token, and a
 # config.toml whose [runners.kubernetes] points at it. fake-kube runs every container as a
-# local process and maps mount paths (/builds) to pod directories.
+# local process and maps mount paths (/builds) to pod directories; glrunner is the
+# `gitlab-runner-helper` on the containers' PATH (the attach strategy's read-logs).
 
 # kube_setup [EXTRA_KUBERNETES_TOML]
 kube_setup() {
   start_fake_gitlab
-  start_fake_kube --token kube-e2e-token
+  mkdir -p "$WORK/kube-bin"
+  ln -sf "$GLRUNNER" "$WORK/kube-bin/gitlab-runner-helper"
+  start_fake_kube --token kube-e2e-token --path "$WORK/kube-bin"
   GITLAB_PORT=$(echo "$FAKE_URL" | sed 's#.*:\([0-9]*\)/#\1#')
   git init -q --bare "$WORK/project.git"
   git init -q -b main "$WORK/seed"

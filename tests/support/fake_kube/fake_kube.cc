@@ -715,6 +715,11 @@ struct FakeKube::Impl {
   int64_t compacted_rv = 0;
   std::vector<FaultState> faults;
   int drop_after_events = 0;
+  // drop_execs: the next `count` exec streams whose command contains `contains` are cut (TCP
+  // closed, no status) after `after_bytes` bytes of output.
+  std::string drop_exec_contains;
+  size_t drop_exec_after_bytes = 0;
+  int drop_exec_count = 0;
   int drop_connections = 0;
   std::chrono::milliseconds start_delay{0};
   std::set<std::string> bad_images;
@@ -2205,6 +2210,9 @@ class StreamSession {
   std::function<void()> on_client_gone_;
   std::function<void()> on_stdin_closed_;
   Rewrites rewrites_;
+  std::optional<size_t> drop_after_;  // cut the connection after this much output
+  size_t sent_ = 0;
+  bool dropping_ = false;
 
   void send(int channel, std::string_view data) {
     std::string frame;
@@ -2220,6 +2228,16 @@ class StreamSession {
   }
   void pump_out() {
     if (writing_ || closed_) return;
+    if (out_q_.empty() && dropping_) {
+      // An injected network failure: no status frame, no close handshake.
+      closed_ = true;
+      if (on_client_gone_) on_client_gone_();
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(ws_).close(ignored);
+      io_.stop();
+      return;
+    }
     if (out_q_.empty()) {
       if (closing_) {
         closed_ = true;
@@ -2306,6 +2324,18 @@ class StreamSession {
   void read_output(asio::posix::stream_descriptor& d, std::array<char, 32768>& buf, int channel) {
     d.async_read_some(asio::buffer(buf),
                       [this, &d, &buf, channel](boost::system::error_code ec, std::size_t n) {
+                        if (dropping_) return;
+                        if (n > 0 && drop_after_) {
+                          size_t allowed = std::min(n, *drop_after_ - sent_);
+                          sent_ += allowed;
+                          if (allowed > 0) send(channel, std::string_view(buf.data(), allowed));
+                          if (sent_ >= *drop_after_) {
+                            dropping_ = true;
+                            pump_out();
+                            return;
+                          }
+                          n = 0;
+                        }
                         if (n > 0) send(channel, std::string_view(buf.data(), n));
                         if (ec) {
                           if (--open_outputs_ == 0 && on_outputs_done_) on_outputs_done_();
@@ -2410,6 +2440,14 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
       return false;
     }
     pid_t pid = s->pid;
+    {
+      std::lock_guard lock(mu);
+      if (drop_exec_count > 0 && !drop_exec_contains.empty() &&
+          join(command, " ").find(drop_exec_contains) != std::string::npos) {
+        --drop_exec_count;
+        session.drop_after_ = drop_exec_after_bytes;
+      }
+    }
     if (want_stdin) session.stdin_.assign(s->stdin_write.release());
     session.stdout_.assign(s->stdout_read.release());
     session.stderr_.assign(s->stderr_read.release());
@@ -2508,6 +2546,15 @@ Response FakeKube::Impl::control(const std::string& method, const std::string& p
     drop_after_events = std::atoi(query_value(query, "events").c_str());
     drop_connections =
         query_has(query, "connections") ? std::atoi(query_value(query, "connections").c_str()) : 1;
+    return make_response(200, json::object());
+  }
+  if (method == "POST" && what == "drop_execs") {
+    std::lock_guard lock(mu);
+    drop_exec_contains = query_value(query, "contains");
+    drop_exec_after_bytes =
+        static_cast<size_t>(std::atoll(query_value(query, "after_bytes").c_str()));
+    drop_exec_count =
+        query_has(query, "count") ? std::atoi(query_value(query, "count").c_str()) : 1;
     return make_response(200, json::object());
   }
   if (method == "POST" && what == "pod_start_delay") {

@@ -7,6 +7,8 @@
 //          "retry_after":N,"message":"..."}   status 0 drops the connection unanswered
 //   DELETE /__control/faults
 //   POST   /__control/drop_watches?events=K&connections=N   next N watches closed after K events
+//   POST   /__control/drop_execs?contains=S&after_bytes=N&count=K  next K execs whose command
+//          contains S are cut (TCP closed, no status) after N bytes of output
 //   POST   /__control/pod_start_delay?ms=N                   later pods stay Pending N ms
 //   POST   /__control/bad_images?image=IMG                   pods using IMG stay in
 //   ImagePullBackOff POST   /__control/compact                                older
