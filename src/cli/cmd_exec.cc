@@ -2,6 +2,7 @@
 // engine as `run` (the official runner removed its `exec` command in 17.0).
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -131,6 +132,9 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   });
   int code = run_exec(flags.exec, launcher, std::cout, std::cerr, stop.get_token());
   watcher.request_stop();
+  // Wake the watcher now rather than at its next timeout: a short pipeline would otherwise
+  // wait up to 200 ms to exit. SIGHUP is blocked and only read by the watcher's wait.
+  ::pthread_kill(watcher.native_handle(), SIGHUP);
   return code;
 }
 

@@ -41,10 +41,11 @@ Result<> check_shell(const std::string& shell) {
 
 }  // namespace
 
-std::vector<std::string> shell_command(const std::string& shell, const std::string& user) {
+std::vector<std::string> shell_command(const std::string& shell, const std::string& user,
+                                       bool login) {
   // -l: the shell executor's scripts run in a login shell (official LoginShell type).
-  if (user.empty()) return {shell, "-l"};
-  return {"su", "-s", "/bin/" + shell, user, "-c", shell + " -l"};
+  if (user.empty()) return login ? std::vector<std::string>{shell, "-l"} : std::vector<std::string>{shell};
+  return {"su", "-s", "/bin/" + shell, user, "-c", login ? shell + " -l" : shell};
 }
 
 std::vector<std::string> merge_environment(const std::vector<std::string>& base,
@@ -102,10 +103,11 @@ Result<ExitStatus> ShellExecutor::run(const StageScript& script, TraceSink& trac
   if (!shell_ok) return fail(shell_ok.error());
 
   SpawnOptions spawn{
-      .argv = shell_command(options_.shell, user_),
+      .argv = shell_command(options_.shell, user_, options_.login_shell),
       .env = merge_environment(options_.base_env, script.env),
       .cwd = options_.working_dir,
       .stdin_data = script.script,
+      .stdin_as_file = true,
   };
   Result<Subprocess> child = Subprocess::spawn(spawn);
   if (!child) {

@@ -19,6 +19,10 @@ struct ShellExecutorOptions {
   std::string user{};          // `run --user`: scripts run through `su` as this user
   // The runner process environment ("KEY=VALUE"); every script inherits it.
   std::vector<std::string> base_env{};
+  // `bash -l`, as the official shell executor. `exec` turns it off: the developer's shell
+  // has read the profile already, and reading it again per stage would reset PATH (Debian's
+  // /etc/profile does) and cost two processes per stage.
+  bool login_shell = true;
   // SIGTERM -> SIGKILL grace on cancel; the official shell executor fixes it at 10 min.
   std::chrono::milliseconds kill_grace{std::chrono::minutes(10)};
 };
@@ -46,7 +50,8 @@ class ShellExecutor final : public Executor {
 };
 
 // The command line for one stage: `bash -l`, or `su -s /bin/bash <user> -c "bash -l"`.
-std::vector<std::string> shell_command(const std::string& shell, const std::string& user);
+std::vector<std::string> shell_command(const std::string& shell, const std::string& user,
+                                       bool login = true);
 
 // `base` followed by `overrides`, "KEY=VALUE" entries; for equal keys the later entry
 // wins and keeps the position of the first occurrence.
