@@ -240,7 +240,11 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   if (!options_.state_dir.empty()) {
     project = job_dir / std::filesystem::path(options_.project_dir).filename();
     std::call_once(files_once_,
-                   [this] { project_files_ = list_project_files(options_.project_dir); });
+                   [this] {
+                     project_files_ = options_.project_files
+                                          ? options_.project_files
+                                          : list_project_files(options_.project_dir);
+                   });
     Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project, project_files_);
     if (!copied) {
       result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,

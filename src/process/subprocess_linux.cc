@@ -131,7 +131,7 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
     if (::lseek(in_file.get(), 0, SEEK_SET) != 0) {
       return fail(ErrorKind::kIo, "seek stdin file: " + errno_text(errno));
     }
-  } else if (!options.stdin_data.empty()) {
+  } else if (!options.stdin_data.empty() || options.keep_stdin_open) {
     Result<Pipe> p = make_pipe();
     if (!p) return fail(p.error());
     in = std::move(*p);
@@ -197,6 +197,7 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   if (in) {
     child.stdin_ = std::move(in->write);
     child.stdin_data_ = options.stdin_data;
+    child.keep_stdin_open_ = options.keep_stdin_open;
   }
   for (int fd : {child.stdout_.get(), child.stderr_.get(), child.stdin_.get()}) {
     if (fd < 0) continue;
@@ -214,6 +215,7 @@ Subprocess::Subprocess(Subprocess&& other) noexcept
       stderr_(std::move(other.stderr_)),
       stdin_data_(std::move(other.stdin_data_)),
       stdin_written_(std::exchange(other.stdin_written_, 0)),
+      keep_stdin_open_(other.keep_stdin_open_),
       status_(std::exchange(other.status_, std::nullopt)) {}
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
@@ -226,6 +228,7 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
     stderr_ = std::move(other.stderr_);
     stdin_data_ = std::move(other.stdin_data_);
     stdin_written_ = std::exchange(other.stdin_written_, 0);
+    keep_stdin_open_ = other.keep_stdin_open_;
     status_ = std::exchange(other.status_, std::nullopt);
   }
   return *this;
@@ -254,6 +257,11 @@ Result<> Subprocess::write_stdin() {
     std::string().swap(stdin_data_);
     if (err == EPIPE) return {};
     return fail(ErrorKind::kIo, "write to child stdin: " + errno_text(err));
+  }
+  if (keep_stdin_open_) {  // more may be queued; the owner closes it
+    stdin_data_.clear();
+    stdin_written_ = 0;
+    return {};
   }
   // Everything written: closing the pipe is the child's EOF.
   stdin_.reset();
