@@ -2,17 +2,24 @@
 // engine as `run` (the official runner removed its `exec` command in 17.0).
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "artifacts/cache_key.h"
 #include "cli/commands.h"
 #include "cli/local_job_launcher.h"
+#include "cli/project_copy.h"
 #include "cli/shell_executor_factory.h"
 #include "pipeline/exec_command.h"
 #include "process/signal_set.h"
@@ -46,6 +53,30 @@ std::filesystem::path default_exec_cache_dir(const std::filesystem::path& projec
   }
   std::string digest = hash_cache_key(project_dir.string()).substr(0, 12);
   return base / "glrunner" / "exec" / (project_dir.filename().string() + "-" + digest);
+}
+
+// Where the run's job copies go. They are scratch data removed when the run ends, so a tmpfs
+// (/dev/shm) serves when every concurrent copy fits in a quarter of its free space: on a disk
+// filesystem, creating and deleting the copies' files was most of a trivial job's cost. A set
+// TMPDIR is the user's choice and always wins.
+std::filesystem::path exec_state_base(const std::filesystem::path& project_dir,
+                                      const std::optional<std::vector<std::string>>& files,
+                                      int concurrency) {
+  std::filesystem::path fallback = std::filesystem::temp_directory_path();
+  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir != nullptr && *tmpdir != '\0') return fallback;
+  const char* shm = "/dev/shm";
+  struct statvfs fs{};
+  if (!files || ::access(shm, W_OK | X_OK) != 0 || ::statvfs(shm, &fs) != 0) return fallback;
+  uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  uint64_t size = 0;
+  struct stat st{};
+  if (::stat((project_dir / ".git" / "index").c_str(), &st) == 0) size += static_cast<uint64_t>(st.st_size);
+  for (const std::string& file : *files) {
+    if (::lstat((project_dir / file).c_str(), &st) == 0) size += static_cast<uint64_t>(st.st_size);
+    if (size > free_bytes) return fallback;
+  }
+  uint64_t copies = static_cast<uint64_t>(std::max(1, concurrency)) + 1;
+  return size * copies <= free_bytes / 4 ? std::filesystem::path(shm) : fallback;
 }
 
 // "always,never" -> "'always', 'never'" (TOML array items).
@@ -99,11 +130,16 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   launch.docker_section = "pull_policy = [" + docker_pull_policy_list(flags.docker_pull_policy) + "]\n";
   if (!flags.docker_host.empty()) launch.docker_section += "host = \"" + flags.docker_host + "\"\n";
   // One state dir per run: the jobs' project copies and artifact archives (pipeline-yaml §4.8).
-  std::string state = (std::filesystem::temp_directory_path() / "glrunner-exec-XXXXXX").string();
   if (!flags.exec.list && !flags.exec.preview) {
+    launch.project_files = list_project_files(flags.exec.project_dir);
+    int concurrency = flags.exec.concurrency > 0
+                          ? flags.exec.concurrency
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::filesystem::path base =
+        exec_state_base(flags.exec.project_dir, launch.project_files, concurrency);
+    std::string state = (base / "glrunner-exec-XXXXXX").string();
     if (::mkdtemp(state.data()) == nullptr) {
-      std::fprintf(stderr, "glrunner: cannot create a temporary directory in %s\n",
-                   std::filesystem::temp_directory_path().c_str());
+      std::fprintf(stderr, "glrunner: cannot create a temporary directory in %s\n", base.c_str());
       return 1;
     }
     launch.state_dir = state;
@@ -131,6 +167,9 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   });
   int code = run_exec(flags.exec, launcher, std::cout, std::cerr, stop.get_token(), &clock);
   watcher.request_stop();
+  // Wake the watcher now rather than at its next timeout: a short pipeline would otherwise
+  // wait up to 200 ms to exit. SIGHUP is blocked and only read by the watcher's wait.
+  ::pthread_kill(watcher.native_handle(), SIGHUP);
   return code;
 }
 

@@ -144,18 +144,28 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
                                    std::string& pending, std::string_view bytes, bool flush) {
   pending.append(bytes);
   std::string text;
+  std::string prefix = options_.color
+                           ? std::string(kJobColors[color_index % 8]) + job_name + "\x1b[0m "
+                           : job_name + " ";
+  std::string_view suffix = options_.color ? "\x1b[0m\n" : "\n";
   size_t start = 0;
   while (true) {
     size_t nl = pending.find('\n', start);
     if (nl == std::string::npos) break;
-    std::string line = strip_sections(std::string_view(pending).substr(start, nl - start));
+    std::string_view raw = std::string_view(pending).substr(start, nl - start);
     start = nl + 1;
-    if (!options_.color) line = strip_ansi(line);
-    if (options_.color) {
-      text += std::string(kJobColors[color_index % 8]) + job_name + "\x1b[0m " + line + "\x1b[0m\n";
+    text += prefix;
+    // Section markers end in "\r\x1b[0K" and colours start with ESC: a line with neither
+    // (most output of a big log) is copied as it is.
+    bool plain = raw.find('\r') == std::string_view::npos &&
+                 (options_.color || raw.find('\x1b') == std::string_view::npos);
+    if (plain) {
+      text += raw;
     } else {
-      text += job_name + " " + line + "\n";
+      std::string line = strip_sections(raw);
+      text += options_.color ? line : strip_ansi(line);
     }
+    text += suffix;
   }
   pending.erase(0, start);
   if (flush && !pending.empty()) {
@@ -318,7 +328,11 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   if (!options_.state_dir.empty()) {
     project = job_dir / std::filesystem::path(options_.project_dir).filename();
     std::call_once(files_once_,
-                   [this] { project_files_ = list_project_files(options_.project_dir); });
+                   [this] {
+                     project_files_ = options_.project_files
+                                          ? options_.project_files
+                                          : list_project_files(options_.project_dir);
+                   });
     Result<ProjectCopyStats> copied = copy_project(options_.project_dir, project, project_files_);
     if (!copied) {
       result.outcome = JobOutcome{JobState::kFailed, FailureReason::kRunnerSystemFailure, 0,
@@ -341,6 +355,9 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   cfg.helper_command = options_.helper_command;
   cfg.project_dir_override = project.string();
   cfg.tmp_dir_override = (job_dir / "job.tmp").string();
+  // Made here, not by the first stage script's `mkdir -p`: one process less per job.
+  std::error_code tmp_ec;  // on failure the script's own mkdir reports it in the log
+  std::filesystem::create_directories(cfg.tmp_dir_override, tmp_ec);
   JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
   // coverage: (§11.2): the last log line that matches wins.

@@ -30,6 +30,8 @@ struct LocalLaunchOptions {
   // Per-pipeline state: job project copies and artifact archives (pipeline-yaml §4.8 Local).
   // Empty: jobs run in project_dir itself and no artifacts are passed.
   std::string state_dir{};
+  // The project's files as list_project_files() gives them, when the caller has them already.
+  std::optional<std::vector<std::string>> project_files{};
 };
 
 // Thread-safe: LocalRunner calls run() from several job threads at once.

@@ -130,6 +130,8 @@ Result<std::unique_ptr<Executor>> LocalExecutorFactory::create(const RunnerSetti
   options.shell = runner.shell.empty() ? "bash" : runner.shell;
   options.user = user_;
   options.base_env = base_env_;
+  options.login_shell = !local_project_;
+  options.reuse_shell = local_project_;
   return std::unique_ptr<Executor>(std::make_unique<ShellExecutor>(std::move(options)));
 }
 

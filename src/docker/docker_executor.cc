@@ -375,6 +375,8 @@ Result<> DockerExecutor::prepare(const JobSpec& job, const PrepareOptions& optio
   host_options.working_dir = options_.working_dir;
   host_options.shell = "bash";
   host_options.base_env = options_.base_env;
+  host_options.login_shell = !options_.local_project;
+  host_options.reuse_shell = options_.local_project;
   host_options.kill_grace = std::chrono::seconds(10);
   host_ = std::make_unique<ShellExecutor>(std::move(host_options));
   host_dirty_ = options_.local_project;  // exec: the working tree goes into the container

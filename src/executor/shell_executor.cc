@@ -41,10 +41,11 @@ Result<> check_shell(const std::string& shell) {
 
 }  // namespace
 
-std::vector<std::string> shell_command(const std::string& shell, const std::string& user) {
+std::vector<std::string> shell_command(const std::string& shell, const std::string& user,
+                                       bool login) {
   // -l: the shell executor's scripts run in a login shell (official LoginShell type).
-  if (user.empty()) return {shell, "-l"};
-  return {"su", "-s", "/bin/" + shell, user, "-c", shell + " -l"};
+  if (user.empty()) return login ? std::vector<std::string>{shell, "-l"} : std::vector<std::string>{shell};
+  return {"su", "-s", "/bin/" + shell, user, "-c", login ? shell + " -l" : shell};
 }
 
 std::vector<std::string> merge_environment(const std::vector<std::string>& base,
@@ -101,23 +102,36 @@ Result<ExitStatus> ShellExecutor::run(const StageScript& script, TraceSink& trac
   Result<> shell_ok = check_shell(options_.shell);
   if (!shell_ok) return fail(shell_ok.error());
 
+  auto on_output = [&trace](bool is_stderr, std::string_view bytes) {
+    trace.write(is_stderr ? kScriptStderr : kScriptStdout, bytes);
+  };
+  if (options_.reuse_shell && options_.shell == "bash" && user_.empty() && script.env.empty()) {
+    if (!session_) {
+      session_ = std::make_unique<ShellSession>(ShellSessionOptions{
+          .argv = shell_command(options_.shell, "", options_.login_shell),
+          .env = options_.base_env,
+          .cwd = options_.working_dir,
+          .kill_grace = options_.kill_grace});
+    }
+    Result<ExitStatus> status = session_->run(script.script, on_output, stop);
+    trace.flush(kScriptStdout);
+    trace.flush(kScriptStderr);
+    return status;
+  }
+
   SpawnOptions spawn{
-      .argv = shell_command(options_.shell, user_),
+      .argv = shell_command(options_.shell, user_, options_.login_shell),
       .env = merge_environment(options_.base_env, script.env),
       .cwd = options_.working_dir,
       .stdin_data = script.script,
+      .stdin_as_file = true,
   };
   Result<Subprocess> child = Subprocess::spawn(spawn);
   if (!child) {
     return fail(child.error().kind, "Failed to start process: " + child.error().message);
   }
 
-  Result<ProcessStatus> status = run_and_stream(
-      *child,
-      [&trace](bool is_stderr, std::string_view bytes) {
-        trace.write(is_stderr ? kScriptStderr : kScriptStdout, bytes);
-      },
-      stop, options_.kill_grace);
+  Result<ProcessStatus> status = run_and_stream(*child, on_output, stop, options_.kill_grace);
   trace.flush(kScriptStdout);
   trace.flush(kScriptStderr);
   if (!status) return fail(status.error());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "executor/executor.h"
+#include "executor/shell_session.h"
 
 namespace glr {
 
@@ -19,6 +20,13 @@ struct ShellExecutorOptions {
   std::string user{};          // `run --user`: scripts run through `su` as this user
   // The runner process environment ("KEY=VALUE"); every script inherits it.
   std::vector<std::string> base_env{};
+  // `bash -l`, as the official shell executor. `exec` turns it off: the developer's shell
+  // has read the profile already, and reading it again per stage would reset PATH (Debian's
+  // /etc/profile does) and cost two processes per stage.
+  bool login_shell = true;
+  // Runs every stage of the job as a subshell of one shell (ShellSession) instead of a shell
+  // per stage. `exec` only: bash, no `user`.
+  bool reuse_shell = false;
   // SIGTERM -> SIGKILL grace on cancel; the official shell executor fixes it at 10 min.
   std::chrono::milliseconds kill_grace{std::chrono::minutes(10)};
 };
@@ -36,17 +44,20 @@ class ShellExecutor final : public Executor {
   // be started, kInvalidInput for an unsupported shell.
   Result<ExitStatus> run(const StageScript& script, TraceSink& trace,
                          std::stop_token stop) override;
-  // The shell executor creates nothing that belongs to one job: builds dirs are shared.
-  void cleanup() noexcept override {}
+  // The shell executor creates nothing that belongs to one job (builds dirs are shared)
+  // except the reused shell, which ends here.
+  void cleanup() noexcept override { session_.reset(); }
 
  private:
   ShellExecutorOptions options_;
+  std::unique_ptr<ShellSession> session_;
   ExecutorTraits traits_;
   std::string user_;  // options_.user unless PrepareOptions::user overrides it
 };
 
 // The command line for one stage: `bash -l`, or `su -s /bin/bash <user> -c "bash -l"`.
-std::vector<std::string> shell_command(const std::string& shell, const std::string& user);
+std::vector<std::string> shell_command(const std::string& shell, const std::string& user,
+                                       bool login = true);
 
 // `base` followed by `overrides`, "KEY=VALUE" entries; for equal keys the later entry
 // wins and keeps the position of the first occurrence.

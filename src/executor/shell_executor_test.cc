@@ -202,6 +202,12 @@ TEST(ShellCommand, LoginShellOrSuForUser) {
             (std::vector<std::string>{"su", "-s", "/bin/bash", "gitlab", "-c", "bash -l"}));
 }
 
+TEST(ShellCommand, NonLoginForExec) {
+  EXPECT_EQ(shell_command("bash", "", false), (std::vector<std::string>{"bash"}));
+  EXPECT_EQ(shell_command("bash", "gitlab", false),
+            (std::vector<std::string>{"su", "-s", "/bin/bash", "gitlab", "-c", "bash"}));
+}
+
 TEST(MergeEnvironment, LaterEntriesWinInPlace) {
   EXPECT_EQ(merge_environment({"A=1", "B=2", "C=3"}, {"B=20", "D=4", "A=10", "D=40"}),
             (std::vector<std::string>{"A=10", "B=20", "C=3", "D=40"}));

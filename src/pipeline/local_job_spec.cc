@@ -79,9 +79,11 @@ std::optional<std::string> run_git(const std::filesystem::path& dir, const std::
 }
 
 GitFacts read_git_facts(const std::filesystem::path& dir) {
-  // Four git processes at most: every local run pays for these before its first job.
+  // Two git processes at most: every local run pays for these before its first job. The
+  // decorations (%D: "HEAD -> main, tag: v1") name the branch, or the tag of a detached HEAD.
   GitFacts facts;
-  std::optional<std::string> head = git(dir, "log -1 '--format=%H%x00%cI%x00%an <%ae>%x00%B'");
+  std::optional<std::string> head =
+      git(dir, "log -1 '--format=%H%x00%cI%x00%an <%ae>%x00%D%x00%B'");
   if (!head) {
     std::optional<std::string> version = git(dir, "--version");
     facts.note = version ? "not a git repository" : "git not found";
@@ -89,13 +91,13 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
   }
   std::vector<std::string> fields;
   size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     size_t nul = head->find('\0', start);
     if (nul == std::string::npos) break;
     fields.push_back(head->substr(start, nul - start));
     start = nul + 1;
   }
-  if (fields.size() != 3) {
+  if (fields.size() != 4) {
     facts.note = "unexpected git log output";
     return facts;
   }
@@ -105,11 +107,14 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
   facts.author = fields[2];
   facts.message = head->substr(start);
   while (!facts.message.empty() && facts.message.back() == '\n') facts.message.pop_back();
-  std::optional<std::string> branch = git(dir, "rev-parse --abbrev-ref HEAD");
-  if (branch && *branch != "HEAD") {
-    facts.ref = *branch;
-  } else if (std::optional<std::string> tag = git(dir, "describe --tags --exact-match HEAD")) {
-    facts.ref = *tag;
+  std::string tag;
+  for (const std::string& decoration : split(fields[3], ',')) {
+    std::string_view d = trim(decoration);
+    if (starts_with(d, "HEAD -> ")) facts.ref = std::string(d.substr(8));
+    if (starts_with(d, "tag: ") && tag.empty()) tag = std::string(d.substr(5));
+  }
+  if (facts.ref.empty() && !tag.empty()) {
+    facts.ref = tag;
     facts.is_tag = true;
   }
   std::optional<std::string> config =

@@ -28,6 +28,15 @@ struct SpawnOptions {
   std::filesystem::path cwd{};
   // Fed to the child's stdin by run_and_stream(); empty means stdin is /dev/null.
   std::string stdin_data{};
+  // Hands stdin_data over as an in-memory file (memfd) instead of a pipe. A shell reading
+  // its script from a pipe must read it one byte at a time (a command after it may read the
+  // rest); from a seekable file it reads blocks and seeks back before each command, with
+  // the same result for the script. For scripts of a few KiB that is thousands of syscalls
+  // fewer per stage.
+  bool stdin_as_file = false;
+  // Keeps the stdin pipe open after stdin_data is written (even when it is empty): more
+  // input follows through queue_stdin(), and close_stdin() is the child's EOF.
+  bool keep_stdin_open = false;
 };
 
 // How a child ended. Mapped to a shell code or a failure text only at the edge.
@@ -67,6 +76,9 @@ class Subprocess {
   // Closes the pipe when everything is written or the child stopped reading (EPIPE,
   // which is not an error: the child decides how much of its input it wants).
   Result<> write_stdin();
+  // Appends to the pending stdin data (keep_stdin_open children); write_stdin() sends it.
+  void queue_stdin(std::string_view data) { stdin_data_.append(data); }
+  bool stdin_pending() const { return stdin_.valid() && stdin_written_ < stdin_data_.size(); }
   void close_stdin() { stdin_.reset(); }
   void close_stdout() { stdout_.reset(); }
   void close_stderr() { stderr_.reset(); }
@@ -95,6 +107,7 @@ class Subprocess {
   UniqueFd stderr_;
   std::string stdin_data_;
   size_t stdin_written_ = 0;
+  bool keep_stdin_open_ = false;
   std::optional<ProcessStatus> status_;
 };
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,7 +116,22 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   Result<Pipe> err = make_pipe();
   if (!err) return fail(err.error());
   std::optional<Pipe> in;
-  if (!options.stdin_data.empty()) {
+  UniqueFd in_file;
+  if (options.stdin_as_file && !options.stdin_data.empty()) {
+    in_file = UniqueFd(::memfd_create("glrunner-stdin", MFD_CLOEXEC));
+    if (!in_file.valid()) return fail(ErrorKind::kIo, "memfd_create: " + errno_text(errno));
+    size_t written = 0;
+    while (written < options.stdin_data.size()) {
+      ssize_t n = ::write(in_file.get(), options.stdin_data.data() + written,
+                          options.stdin_data.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail(ErrorKind::kIo, "write to stdin file: " + errno_text(errno));
+      written += static_cast<size_t>(n);
+    }
+    if (::lseek(in_file.get(), 0, SEEK_SET) != 0) {
+      return fail(ErrorKind::kIo, "seek stdin file: " + errno_text(errno));
+    }
+  } else if (!options.stdin_data.empty() || options.keep_stdin_open) {
     Result<Pipe> p = make_pipe();
     if (!p) return fail(p.error());
     in = std::move(*p);
@@ -124,7 +140,9 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   SpawnAttrs spawn_attrs;
   posix_spawn_file_actions_t* actions = &spawn_attrs.actions;
   // dup2 clears close-on-exec on the target; the originals close at exec.
-  if (in) {
+  if (in_file.valid()) {
+    posix_spawn_file_actions_adddup2(actions, in_file.get(), STDIN_FILENO);
+  } else if (in) {
     posix_spawn_file_actions_adddup2(actions, in->read.get(), STDIN_FILENO);
   } else {
     posix_spawn_file_actions_addopen(actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -179,6 +197,7 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   if (in) {
     child.stdin_ = std::move(in->write);
     child.stdin_data_ = options.stdin_data;
+    child.keep_stdin_open_ = options.keep_stdin_open;
   }
   for (int fd : {child.stdout_.get(), child.stderr_.get(), child.stdin_.get()}) {
     if (fd < 0) continue;
@@ -196,6 +215,7 @@ Subprocess::Subprocess(Subprocess&& other) noexcept
       stderr_(std::move(other.stderr_)),
       stdin_data_(std::move(other.stdin_data_)),
       stdin_written_(std::exchange(other.stdin_written_, 0)),
+      keep_stdin_open_(other.keep_stdin_open_),
       status_(std::exchange(other.status_, std::nullopt)) {}
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
@@ -208,6 +228,7 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
     stderr_ = std::move(other.stderr_);
     stdin_data_ = std::move(other.stdin_data_);
     stdin_written_ = std::exchange(other.stdin_written_, 0);
+    keep_stdin_open_ = other.keep_stdin_open_;
     status_ = std::exchange(other.status_, std::nullopt);
   }
   return *this;
@@ -236,6 +257,11 @@ Result<> Subprocess::write_stdin() {
     std::string().swap(stdin_data_);
     if (err == EPIPE) return {};
     return fail(ErrorKind::kIo, "write to child stdin: " + errno_text(err));
+  }
+  if (keep_stdin_open_) {  // more may be queued; the owner closes it
+    stdin_data_.clear();
+    stdin_written_ = 0;
+    return {};
   }
   // Everything written: closing the pipe is the child's EOF.
   stdin_.reset();

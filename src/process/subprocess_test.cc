@@ -127,6 +127,21 @@ TEST(Subprocess, RunsScriptGivenOnStdin) {
   EXPECT_EQ(c.status->code, 4);
 }
 
+TEST(Subprocess, ScriptAsStdinFileBehavesLikeThePipe) {
+  // bash reads a seekable stdin in blocks and seeks back before running a command, so a
+  // command reading stdin gets the rest of the script, exactly as from a pipe.
+  for (bool as_file : {false, true}) {
+    SpawnOptions options{.argv = {"bash"},
+                         .env = kEnv,
+                         .stdin_data = "echo first\nread -r rest\nnot run: read consumed it\necho \"got: $rest\"\nexit 5\n",
+                         .stdin_as_file = as_file};
+    Captured c = run(options);
+    ASSERT_TRUE(c.status) << as_file;
+    EXPECT_EQ(c.out, "first\ngot: not run: read consumed it\n") << as_file;
+    EXPECT_EQ(c.status->code, 5) << as_file;
+  }
+}
+
 TEST(Subprocess, StdinIsDevNullWithoutData) {
   Captured c = run(sh("cat; echo done"));
   ASSERT_TRUE(c.status);

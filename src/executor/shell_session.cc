@@ -1,0 +1,269 @@
+// The session protocol: the shell defines one function, and each stage is one line naming
+// the file that holds its script; markers on stdout/stderr tell where a stage ends.
+#include "executor/shell_session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "util/unique_fd.h"
+
+namespace glr {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr auto kForceKillTimeout = std::chrono::seconds(10);
+
+std::string random_token() {
+  std::random_device rd;
+  char text[17];
+  std::snprintf(text, sizeof text, "%08x%08x", rd(), rd());
+  return text;
+}
+
+// tmpfs when there is one: a stage file is written and read once per stage.
+std::filesystem::path make_script_dir() {
+  std::error_code ec;
+  std::filesystem::path base = "/dev/shm";
+  if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK) != 0) {
+    base = std::filesystem::temp_directory_path(ec);
+  }
+  std::string tmpl = (base / "glrunner-session-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return {};
+  return tmpl;
+}
+
+std::string single_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+ShellSession::ShellSession(ShellSessionOptions options)
+    : options_(std::move(options)), token_(random_token()) {}
+
+ShellSession::~ShellSession() {
+  end();
+  if (!script_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(script_dir_, ec);
+  }
+}
+
+Result<> ShellSession::start() {
+  if (script_dir_.empty()) {
+    script_dir_ = make_script_dir();
+    if (script_dir_.empty()) return fail(ErrorKind::kIo, "cannot create a directory for stage scripts");
+  }
+  // `set -m`: every background job, so every stage, gets a process group of its own.
+  // \036 is the marker delimiter (ASCII record separator).
+  std::string mark = "\\036glr" + token_;
+  std::string preamble =
+      "set -m\n"
+      "__glr_stage() {\n"
+      "  ( . \"$1\" ) </dev/null &\n"
+      "  __glr_pid=$!\n"
+      "  printf '" + mark + "S%d\\036' \"$__glr_pid\"\n"
+      "  wait \"$__glr_pid\"\n"
+      "  __glr_rc=$?\n"
+      "  kill -KILL -- \"-$__glr_pid\" 2>/dev/null\n"
+      "  printf '" + mark + "E%d\\036' \"$__glr_rc\"\n"
+      "  printf '" + mark + "E\\036' >&2\n"
+      "}\n";
+  SpawnOptions spawn{.argv = options_.argv,
+                     .env = options_.env,
+                     .cwd = options_.cwd,
+                     .stdin_data = preamble,
+                     .keep_stdin_open = true};
+  Result<Subprocess> child = Subprocess::spawn(spawn);
+  if (!child) return fail(child.error().kind, "Failed to start process: " + child.error().message);
+  shell_.emplace(std::move(*child));
+  return {};
+}
+
+void ShellSession::end() noexcept {
+  if (!shell_) return;
+  shell_->close_stdin();
+  (void)shell_->terminate(std::chrono::milliseconds(100));
+  shell_.reset();
+}
+
+Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& on_output,
+                                     std::stop_token stop) {
+  if (stop.stop_requested()) return fail(ErrorKind::kCanceled, "canceled");
+  if (!shell_ || shell_->has_exited()) {
+    end();
+    if (Result<> started = start(); !started) return fail(started.error());
+  }
+  std::filesystem::path file = script_dir_ / "stage.sh";
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << script;
+    if (!out.flush()) return fail(ErrorKind::kIo, "cannot write " + file.string());
+  }
+  shell_->queue_stdin("__glr_stage " + single_quoted(file.string()) + "\n");
+
+  UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_fd.valid()) return fail(ErrorKind::kIo, std::string("eventfd: ") + std::strerror(errno));
+  std::stop_callback on_stop(stop, [fd = stop_fd.get()]() {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(fd, &one, sizeof one);
+    (void)ignored;
+  });
+
+  std::string prefix = "\x1eglr" + token_;
+  MarkerScanner out_scan(prefix);
+  MarkerScanner err_scan(prefix);
+  pid_t stage_group = 0;
+  std::optional<int> exit_code;
+  bool err_done = false;
+  auto on_out_marker = [&](std::string_view field) {
+    if (field.empty()) return;
+    int value = 0;
+    std::from_chars(field.data() + 1, field.data() + field.size(), value);
+    if (field[0] == 'S') stage_group = value;
+    if (field[0] == 'E') exit_code = value;
+  };
+  auto out_bytes = [&](std::string_view b) { on_output(false, b); };
+  auto err_bytes = [&](std::string_view b) { on_output(true, b); };
+
+  std::string buffer(kReadChunk, '\0');
+  // Returns false once the stream is closed.
+  auto read_once = [&](int fd, bool is_stderr) -> bool {
+    while (true) {
+      ssize_t n = ::read(fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        std::string_view bytes(buffer.data(), static_cast<size_t>(n));
+        if (is_stderr) {
+          err_scan.feed(bytes, err_bytes, [&](std::string_view) { err_done = true; });
+        } else {
+          out_scan.feed(bytes, out_bytes, on_out_marker);
+        }
+        return true;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return n < 0 && errno == EAGAIN;
+    }
+  };
+
+  using Clock = std::chrono::steady_clock;
+  bool canceling = false;
+  bool killed = false;
+  Clock::time_point deadline{};
+  bool shell_gone = false;
+  while (!(exit_code && err_done)) {
+    pollfd fds[5];
+    nfds_t count = 0;
+    int out_i = -1, err_i = -1, in_i = -1, exit_i = -1, stop_i = -1;
+    if (shell_->stdout_fd() >= 0) {
+      out_i = static_cast<int>(count);
+      fds[count++] = pollfd{shell_->stdout_fd(), POLLIN, 0};
+    }
+    if (shell_->stderr_fd() >= 0) {
+      err_i = static_cast<int>(count);
+      fds[count++] = pollfd{shell_->stderr_fd(), POLLIN, 0};
+    }
+    if (shell_->stdin_pending()) {
+      in_i = static_cast<int>(count);
+      fds[count++] = pollfd{shell_->stdin_fd(), POLLOUT, 0};
+    }
+    exit_i = static_cast<int>(count);
+    fds[count++] = pollfd{shell_->exit_fd(), POLLIN, 0};
+    if (!canceling) {
+      stop_i = static_cast<int>(count);
+      fds[count++] = pollfd{stop_fd.get(), POLLIN, 0};
+    }
+    int timeout_ms = -1;
+    if (canceling) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    }
+    int ready = ::poll(fds, count, timeout_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      end();
+      return fail(ErrorKind::kIo, std::string("poll: ") + std::strerror(e));
+    }
+    constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
+    if (out_i >= 0 && (fds[out_i].revents & kReadable) != 0) {
+      if (!read_once(shell_->stdout_fd(), false)) shell_->close_stdout();
+    }
+    if (err_i >= 0 && (fds[err_i].revents & kReadable) != 0) {
+      if (!read_once(shell_->stderr_fd(), true)) shell_->close_stderr();
+    }
+    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+      if (Result<> written = shell_->write_stdin(); !written) {
+        end();
+        return fail(written.error());
+      }
+    }
+    if (stop_i >= 0 && (fds[stop_i].revents & POLLIN) != 0) {
+      // Graceful first, as with a shell per stage: the script traps TERM and exits 1.
+      canceling = true;
+      if (stage_group > 0) ::kill(-stage_group, SIGTERM);
+      deadline = Clock::now() + options_.kill_grace;
+    }
+    if ((fds[exit_i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      shell_gone = true;  // e.g. the script killed $$, which is the session's shell
+      break;
+    }
+    if (canceling && Clock::now() >= deadline) {
+      if (killed) break;
+      killed = true;
+      if (stage_group > 0) ::kill(-stage_group, SIGKILL);
+      shell_->signal_group(SIGKILL);
+      deadline = Clock::now() + kForceKillTimeout;
+    }
+  }
+  // Whatever is left in the streams belongs to this stage.
+  std::string rest = out_scan.take_pending();
+  if (!rest.empty()) on_output(false, rest);
+  rest = err_scan.take_pending();
+  if (!rest.empty()) on_output(true, rest);
+
+  if (canceling || stop.stop_requested()) {
+    if (stage_group > 0) ::kill(-stage_group, SIGKILL);
+    end();
+    return fail(ErrorKind::kCanceled, "canceled");
+  }
+  if (shell_gone && !exit_code) {
+    if (stage_group > 0) ::kill(-stage_group, SIGKILL);
+    for (int i = 0; i < 64 && shell_->stdout_fd() >= 0; ++i) {
+      ssize_t n = ::read(shell_->stdout_fd(), buffer.data(), buffer.size());
+      if (n <= 0) break;
+      on_output(false, std::string_view(buffer.data(), static_cast<size_t>(n)));
+    }
+    for (int i = 0; i < 64 && shell_->stderr_fd() >= 0; ++i) {
+      ssize_t n = ::read(shell_->stderr_fd(), buffer.data(), buffer.size());
+      if (n <= 0) break;
+      on_output(true, std::string_view(buffer.data(), static_cast<size_t>(n)));
+    }
+    shell_->close_stdin();
+    Result<ProcessStatus> status = shell_->wait();
+    shell_.reset();
+    if (!status) return fail(status.error());
+    return ExitStatus{.code = status->code, .signal = status->signal};
+  }
+  return ExitStatus{.code = exit_code.value_or(1), .signal = 0};
+}
+
+}  // namespace glr
