@@ -3,6 +3,8 @@
 // quoted before it reaches the script; only fixed runner text is written unquoted.
 #include "script/bash_script.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 #include <vector>
@@ -212,8 +214,29 @@ class BashWriter {
     if_directory(path_word(path));
     // `-exec ... ;` works with every find and costs nothing when nothing matches (the usual
     // case), so no probe for `+` support is run first.
-    line("find " + path_word(path) + " -name " + q(name) +
-         (dirs ? " -type d -depth -exec rm -rf -- {} ';'" : " -type f -exec rm -f {} ';'"));
+    std::string find = "find " + path_word(path) + " -name " + q(name) +
+                       (dirs ? " -type d -depth -exec rm -rf -- {} ';'"
+                             : " -type f -exec rm -f {} ';'");
+    bool plain_pattern = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+             c == '-' || c == '*';
+    });
+    if (dirs || !plain_pattern) {
+      line(find);
+    } else {
+      // Usually nothing matches. bash checks that with a recursive glob (dot files too; it
+      // also looks through symlinks, so it never misses what find would remove) and runs find
+      // only when something might match; other shells always run find.
+      line("__glr_found=1");
+      line("if [ -n \"${BASH_VERSION-}\" ] && shopt -s globstar nullglob dotglob 2>/dev/null; then");
+      line("  __glr_found=");
+      line("  for __glr_f in " + path_word(path) + "/**/" + name + "; do __glr_found=1; break; done");
+      line("  shopt -u globstar nullglob dotglob");
+      line("fi");
+      line("if [ -n \"$__glr_found\" ]; then");
+      line("  " + find);
+      line("fi");
+    }
     end_if();
   }
 
@@ -1051,7 +1074,10 @@ class StageWriter {
     out += "#!/usr/bin/env " + (ctx_.shell.empty() ? std::string("bash") : ctx_.shell) + "\n\n";
     out += std::string(kTermTrap) + "\n\n";
     if (settings_.debug_trace) out += "set -o xtrace\n";
-    out += "case \"$(set -o)\" in *\"pipefail\"*) set -o pipefail;; esac; set -o errexit\n";
+    // The official probes `$(set -o)` for pipefail; bash is known to have it, and the probe
+    // costs a fork per stage, so only other shells pay for it.
+    out += "if [ -n \"${BASH_VERSION-}\" ]; then set -o pipefail; else case \"$(set -o)\" in "
+           "*\"pipefail\"*) set -o pipefail;; esac; fi; set -o errexit\n";
     out += "set +o noclobber\n";
     if (ff("FF_USE_LEGACY_BASH_EVAL")) {
       out += ": | eval " + w_.q(w_.body()) + "\n";

@@ -62,7 +62,8 @@ TEST_F(ScriptFixture, EnvelopeShape) {
   build();
   std::string s = script(StageKind::kUserStep, "script").value();
   EXPECT_EQ(s.rfind("#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\n", 0), 0u) << s;
-  EXPECT_NE(s.find("case \"$(set -o)\" in *\"pipefail\"*) set -o pipefail;; esac; set -o errexit\n"
+  EXPECT_NE(s.find("if [ -n \"${BASH_VERSION-}\" ]; then set -o pipefail; else case \"$(set -o)\" "
+                   "in *\"pipefail\"*) set -o pipefail;; esac; fi; set -o errexit\n"
                    "set +o noclobber\n(trap 'exit 1' TERM; eval $'"),
             std::string::npos);
   EXPECT_TRUE(ends_with(s, "') < /dev/null\nexit 0\n")) << s;
@@ -179,6 +180,40 @@ TEST_F(ScriptFixture, FileVariablesWrittenExactlyAndCleanedUp) {
   EXPECT_FALSE(fs::exists(fs::path(dirs_.tmp_dir) / "gitlab_runner_env"));
   // The cleanup script exports the path but never rewrites the file.
   EXPECT_EQ(script(StageKind::kCleanupFileVariables)->find("line1"), std::string::npos);
+}
+
+TEST_F(ScriptFixture, CleanupRemovesRefLocksAtAnyDepthWithBashAndWithSh) {
+  build();
+  fs::path refs = fs::path(dirs_.project_dir) / ".git" / "refs";
+  std::string bash_cleanup = script(StageKind::kCleanupFileVariables).value();
+  // Scripts for shells without $'...' quoting (dash as sh) need POSIX escapes.
+  job_.variables.push_back({.key = "FF_POSIXLY_CORRECT_ESCAPES", .value = "true"});
+  build();
+  std::string sh_cleanup = script(StageKind::kCleanupFileVariables).value();
+  for (const char* shell : {"bash", "sh"}) {
+    const std::string& cleanup = std::string(shell) == "sh" ? sh_cleanup : bash_cleanup;
+    fs::create_directories(refs / "heads" / "feature");
+    write_file(refs / "heads" / "main.lock", "x");
+    write_file(refs / "heads" / "feature" / "deep.lock", "x");
+    write_file(refs / "heads" / ".hidden.lock", "x");
+    write_file(refs / "heads" / "main", "sha");
+    write_file(fs::path(dirs_.project_dir) / "outside.lock", "x");
+    fs::create_directory_symlink(fs::path(dirs_.project_dir), refs / "link");  // not followed
+    std::string text = cleanup;
+    if (std::string(shell) == "sh") {
+      text = "#!/bin/sh\n" + text.substr(text.find('\n') + 1);
+    }
+    fs::path file = tmp_.path() / (std::string("cleanup-") + shell + ".sh");
+    write_file(file, text);
+    std::string cmd = std::string(shell) + " '" + file.string() + "' </dev/null >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << shell;
+    EXPECT_FALSE(fs::exists(refs / "heads" / "main.lock")) << shell;
+    EXPECT_FALSE(fs::exists(refs / "heads" / "feature" / "deep.lock")) << shell;
+    EXPECT_FALSE(fs::exists(refs / "heads" / ".hidden.lock")) << shell;
+    EXPECT_TRUE(fs::exists(refs / "heads" / "main")) << shell;
+    EXPECT_TRUE(fs::exists(fs::path(dirs_.project_dir) / "outside.lock")) << shell;
+    fs::remove(refs / "link");
+  }
 }
 
 TEST_F(ScriptFixture, PrepareScriptPrintsHostname) {
