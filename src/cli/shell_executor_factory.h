@@ -13,6 +13,10 @@
 #include "util/clock.h"
 
 namespace glr {
+class ShellSessionPool;
+}
+
+namespace glr {
 namespace kube {
 class KubeApi;
 }
@@ -47,6 +51,8 @@ class LocalExecutorFactory final : public ExecutorFactory {
   std::mutex mu_;
   // Runner token -> its cluster client. Guarded by mu_.
   std::map<std::string, std::shared_ptr<kube::KubeApi>> kube_apis_;
+  // exec: shells shared by the run's shell jobs (created on first use, guarded by mu_).
+  std::shared_ptr<ShellSessionPool> session_pool_;
 };
 
 }  // namespace glr

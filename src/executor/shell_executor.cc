@@ -107,11 +107,13 @@ Result<ExitStatus> ShellExecutor::run(const StageScript& script, TraceSink& trac
   };
   if (options_.reuse_shell && options_.shell == "bash" && user_.empty() && script.env.empty()) {
     if (!session_) {
-      session_ = std::make_unique<ShellSession>(ShellSessionOptions{
-          .argv = shell_command(options_.shell, "", options_.login_shell),
-          .env = options_.base_env,
-          .cwd = options_.working_dir,
-          .kill_grace = options_.kill_grace});
+      session_ = options_.session_pool
+                     ? options_.session_pool->take()
+                     : std::make_unique<ShellSession>(ShellSessionOptions{
+                           .argv = shell_command(options_.shell, "", options_.login_shell),
+                           .env = options_.base_env,
+                           .cwd = options_.working_dir,
+                           .kill_grace = options_.kill_grace});
     }
     Result<ExitStatus> status = session_->run(script.script, on_output, stop);
     trace.flush(kScriptStdout);
@@ -136,6 +138,11 @@ Result<ExitStatus> ShellExecutor::run(const StageScript& script, TraceSink& trac
   trace.flush(kScriptStderr);
   if (!status) return fail(status.error());
   return ExitStatus{.code = status->code, .signal = status->signal};
+}
+
+void ShellExecutor::cleanup() noexcept {
+  if (options_.session_pool) options_.session_pool->give(std::move(session_));
+  session_.reset();
 }
 
 }  // namespace glr

@@ -27,6 +27,8 @@ struct ShellExecutorOptions {
   // Runs every stage of the job as a subshell of one shell (ShellSession) instead of a shell
   // per stage. `exec` only: bash, no `user`.
   bool reuse_shell = false;
+  // With reuse_shell: sessions shared with the run's other jobs (else one per job).
+  std::shared_ptr<ShellSessionPool> session_pool{};
   // SIGTERM -> SIGKILL grace on cancel; the official shell executor fixes it at 10 min.
   std::chrono::milliseconds kill_grace{std::chrono::minutes(10)};
 };
@@ -46,7 +48,7 @@ class ShellExecutor final : public Executor {
                          std::stop_token stop) override;
   // The shell executor creates nothing that belongs to one job (builds dirs are shared)
   // except the reused shell, which ends here.
-  void cleanup() noexcept override { session_.reset(); }
+  void cleanup() noexcept override;
 
  private:
   ShellExecutorOptions options_;

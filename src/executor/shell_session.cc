@@ -266,4 +266,22 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
   return ExitStatus{.code = exit_code.value_or(1), .signal = 0};
 }
 
+std::unique_ptr<ShellSession> ShellSessionPool::take() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<ShellSession> session = std::move(idle_.back());
+      idle_.pop_back();
+      return session;
+    }
+  }
+  return std::make_unique<ShellSession>(options_);
+}
+
+void ShellSessionPool::give(std::unique_ptr<ShellSession> session) {
+  if (!session || !session->reusable()) return;
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(session));
+}
+
 }  // namespace glr

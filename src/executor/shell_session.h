@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -56,6 +58,8 @@ class ShellSession {
   // (the next run starts a new shell) and the call returns kCanceled.
   Result<ExitStatus> run(const std::string& script, const OutputFn& on_output,
                          std::stop_token stop);
+  // True while the shell runs and can take another stage (possibly of another job).
+  bool reusable() const { return shell_.has_value() && !shell_->has_exited(); }
 
  private:
   Result<> start();
@@ -65,6 +69,23 @@ class ShellSession {
   std::string token_;
   std::filesystem::path script_dir_;
   std::optional<Subprocess> shell_;
+};
+
+// Idle sessions shared by the jobs of one `exec` run: a job takes one (or a new one) for its
+// stages and gives it back when it ends, so a run starts about as many shells as it runs jobs
+// at once. Sessions hold nothing of a job between stages: every stage is a fresh subshell.
+// Thread-safe.
+class ShellSessionPool {
+ public:
+  explicit ShellSessionPool(ShellSessionOptions options) : options_(std::move(options)) {}
+  std::unique_ptr<ShellSession> take();
+  // Keeps `session` for the next job if its shell still runs; ends it otherwise.
+  void give(std::unique_ptr<ShellSession> session);
+
+ private:
+  ShellSessionOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ShellSession>> idle_;
 };
 
 template <typename Output, typename Marker>

@@ -128,5 +128,31 @@ TEST_F(ShellSessionTest, AScriptKillingTheShellEndsOnlyThatStage) {
   EXPECT_EQ(next.out, "after\n");
 }
 
+TEST(ShellSessionPool, GivesBackLiveSessionsAndDropsEndedOnes) {
+  ShellSessionPool pool(ShellSessionOptions{.argv = {"bash"},
+                                            .env = {std::string("PATH=") + std::getenv("PATH")},
+                                            .cwd = std::filesystem::temp_directory_path()});
+  // The shell's pid ($$) tells sessions apart.
+  auto shell_pid = [](ShellSession& session) {
+    std::string out;
+    Result<ExitStatus> r = session.run("echo $$\n", [&out](bool, std::string_view b) { out += b; }, {});
+    EXPECT_TRUE(r);
+    return out;
+  };
+  std::unique_ptr<ShellSession> a = pool.take();
+  std::string first = shell_pid(*a);
+  pool.give(std::move(a));
+  std::unique_ptr<ShellSession> b = pool.take();
+  EXPECT_EQ(shell_pid(*b), first);  // the idle one is reused
+  std::unique_ptr<ShellSession> c = pool.take();
+  EXPECT_NE(shell_pid(*c), first);  // none idle: a new one
+  // A session whose shell died is not kept.
+  ASSERT_TRUE(b->run("kill -KILL $$\n", [](bool, std::string_view) {}, {}));
+  EXPECT_FALSE(b->reusable());
+  pool.give(std::move(b));
+  std::unique_ptr<ShellSession> d = pool.take();
+  EXPECT_NE(shell_pid(*d), first);
+}
+
 }  // namespace
 }  // namespace glr
