@@ -2,6 +2,7 @@
 // name in front (gitlab-ci-local style), section markers removed.
 #include "cli/local_job_launcher.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -181,27 +182,29 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
   out_ << text << std::flush;
 }
 
-Variables LocalJobLauncher::receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
-                                             const std::function<void(std::string_view)>& log) {
-  Variables dotenv;
+std::vector<std::pair<std::string, LocalJobLauncher::Produced>> LocalJobLauncher::sources_of(
+    const LocalJob& job) {
+  std::vector<std::pair<std::string, Produced>> sources;
+  std::lock_guard lock(produced_mu_);
   for (const std::string& source : job.artifact_sources) {
-    Produced produced;
-    {
-      std::lock_guard lock(produced_mu_);
-      auto it = produced_.find(produced_key(job.pipeline, source));
-      if (it == produced_.end()) continue;  // did not run or kept nothing (§9.9 #4)
-      produced = it->second;
-    }
-    if (!produced.archive.empty()) {
-      CollectingHelperLog helper;
-      Result<> extracted = extract_archive(produced.archive, dir, helper.log);
-      if (!helper.text.empty()) log(helper.text);
-      log(fmt::format("Downloading artifacts for {} (local)... {}\n", source,
-                      extracted ? "ok" : "failed: " + extracted.error().message));
-    }
-    dotenv.insert(dotenv.end(), produced.dotenv.begin(), produced.dotenv.end());
+    auto it = produced_.find(produced_key(job.pipeline, source));
+    if (it == produced_.end()) continue;  // did not run or kept nothing (§9.9 #4)
+    sources.emplace_back(source, it->second);
   }
-  return dotenv;
+  return sources;
+}
+
+void LocalJobLauncher::receive_artifacts(
+    const std::vector<std::pair<std::string, Produced>>& sources, const std::filesystem::path& dir,
+    const std::function<void(std::string_view)>& log) {
+  for (const auto& [source, produced] : sources) {
+    if (produced.archive.empty()) continue;
+    CollectingHelperLog helper;
+    Result<> extracted = extract_archive(produced.archive, dir, helper.log);
+    log(fmt::format("Downloading artifacts for {} (local)... {}\n", source,
+                    extracted ? "ok" : "failed: " + extracted.error().message));
+    if (!helper.text.empty()) log(helper.text);
+  }
 }
 
 void LocalJobLauncher::keep_artifacts(const LocalJob& job, const std::filesystem::path& dir,
@@ -231,7 +234,6 @@ void LocalJobLauncher::keep_artifacts(const LocalJob& job, const std::filesystem
   }
   bool wanted = def.when == "always" || (def.when == "on_failure" ? !succeeded : succeeded);
   if (wanted && (!def.paths.empty() || def.untracked)) {
-    log(succeeded ? "Uploading artifacts for successful job\n" : "Uploading artifacts for failed job\n");
     FileSelectionOptions select;
     select.wd = dir;
     for (const std::string& p : def.paths) select.paths.push_back(expand(p, job.spec.variables, ""));
@@ -325,6 +327,8 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
 
   JobSpec spec = job.spec;
   std::filesystem::path project = options_.project_dir;
+  std::vector<std::pair<std::string, Produced>> sources;
+  if (!options_.state_dir.empty()) sources = sources_of(job);
   if (!options_.state_dir.empty()) {
     project = job_dir / std::filesystem::path(options_.project_dir).filename();
     std::call_once(files_once_,
@@ -343,7 +347,10 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
       if (var.key == "CI_PROJECT_DIR") var.value = project.string();
       if (var.key == "CI_BUILDS_DIR") var.value = project.parent_path().string();
     }
-    Variables dotenv = receive_artifacts(job, project, log);
+    Variables dotenv;
+    for (const auto& [source, produced] : sources) {
+      dotenv.insert(dotenv.end(), produced.dotenv.begin(), produced.dotenv.end());
+    }
     size_t at = std::min(job.dotenv_position, spec.variables.size());
     spec.variables.insert(spec.variables.begin() + static_cast<std::ptrdiff_t>(at), dotenv.begin(),
                           dotenv.end());
@@ -358,6 +365,29 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   // Made here, not by the first stage script's `mkdir -p`: one process less per job.
   std::error_code tmp_ec;  // on failure the script's own mkdir reports it in the log
   std::filesystem::create_directories(cfg.tmp_dir_override, tmp_ec);
+  // Artifacts move in-process, in the stages where a GitLab job downloads and uploads them.
+  if (!options_.state_dir.empty()) {
+    auto trace_log = [](TraceSink& trace) {
+      return [&trace](std::string_view text) { trace.write(kScriptStdout, text); };
+    };
+    cfg.local_download = [&]() -> std::optional<JobRunConfig::LocalStageWork> {
+      bool any = std::any_of(sources.begin(), sources.end(),
+                             [](const auto& s) { return !s.second.archive.empty(); });
+      if (!any) return std::nullopt;
+      return [&, trace_log](TraceSink& trace) { receive_artifacts(sources, project, trace_log(trace)); };
+    };
+    cfg.local_upload = [&](bool succeeded) -> std::optional<JobRunConfig::LocalStageWork> {
+      if (!job.artifacts) return std::nullopt;
+      // As GitLab: no stage when neither files (for this outcome) nor reports are kept.
+      const ArtifactsDef& def = *job.artifacts;
+      bool wanted = def.when == "always" || (def.when == "on_failure" ? !succeeded : succeeded);
+      bool files = wanted && (!def.paths.empty() || def.untracked);
+      if (!files && def.dotenv.empty()) return std::nullopt;
+      return [&, trace_log, succeeded](TraceSink& trace) {
+        keep_artifacts(job, project, succeeded, trace_log(trace));
+      };
+    };
+  }
   JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
   // coverage: (§11.2): the last log line that matches wins.
@@ -387,9 +417,6 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   result.outcome = run.execute(trace);
   trace.finish();
   scan_coverage("", true);
-  if (!options_.state_dir.empty() && job.artifacts) {
-    keep_artifacts(job, project, result.outcome.state == JobState::kSuccess, log);
-  }
   print_lines(name, color_index, pending, "", true);
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

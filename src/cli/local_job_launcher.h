@@ -59,9 +59,12 @@ class LocalJobLauncher final : public JobLauncher {
     std::filesystem::path archive{};  // empty: the job kept no artifacts
     Variables dotenv{};
   };
-  // Extracts the sources' archives into `dir` and returns their dotenv variables (§9.9).
-  Variables receive_artifacts(const LocalJob& job, const std::filesystem::path& dir,
-                              const std::function<void(std::string_view)>& log);
+  // What the job receives from earlier jobs (§9.9): their archives (extracted into the job's
+  // copy during its download_artifacts stage) and dotenv variables (before it starts).
+  std::vector<std::pair<std::string, Produced>> sources_of(const LocalJob& job);
+  void receive_artifacts(const std::vector<std::pair<std::string, Produced>>& sources,
+                         const std::filesystem::path& dir,
+                         const std::function<void(std::string_view)>& log);
   // Archives the job's artifacts from `dir` and parses its dotenv reports (§4.8, §7.6).
   void keep_artifacts(const LocalJob& job, const std::filesystem::path& dir, bool succeeded,
                       const std::function<void(std::string_view)>& log);

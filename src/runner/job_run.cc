@@ -302,6 +302,22 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
                       exit_error_message(executor_.traits(), *status), code};
 }
 
+void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
+                             TraceBuffer& trace) {
+  std::string name = stage_name(kind, "");
+  {
+    std::lock_guard lock(mu_);
+    current_stage_ = name;
+  }
+  if (config_.on_stage) config_.on_stage(name);
+  bool sections = job_.features.trace_sections;
+  if (sections) section_start(trace, name, unix_seconds(clock_));
+  stage_header(trace, glr::stage_header(kind, ""));
+  work(trace);
+  trace.flush(kScriptStdout);
+  if (sections) section_end(trace, name, unix_seconds(clock_));
+}
+
 JobRun::StageResult JobRun::run_with_attempts(StageKind kind, int attempts, TraceBuffer& trace) {
   StageResult result;
   std::chrono::seconds delay = 5s;
@@ -500,9 +516,14 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   failure = run_with_attempts(StageKind::kGetSources, settings_.get_sources_attempts, trace);
   if (!failure)
     failure = run_with_attempts(StageKind::kRestoreCache, settings_.restore_cache_attempts, trace);
-  if (!failure)
+  if (!failure && config_.local_download) {
+    if (std::optional<JobRunConfig::LocalStageWork> work = config_.local_download()) {
+      run_local_stage(StageKind::kDownloadArtifacts, *work, trace);
+    }
+  } else if (!failure) {
     failure = run_with_attempts(StageKind::kDownloadArtifacts,
                                 settings_.artifact_download_attempts, trace);
+  }
   if (!failure) {
     failure = run_user_steps(trace);
     run_after_script(failure, trace);
@@ -515,9 +536,18 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   StageResult cache_error = run_stage(
       failure ? StageKind::kArchiveCacheOnFailure : StageKind::kArchiveCache, "", trace,
       job_stop_.get_token());
-  StageResult upload_error = run_stage(failure ? StageKind::kUploadArtifactsOnFailure
-                                               : StageKind::kUploadArtifactsOnSuccess,
-                                       "", trace, job_stop_.get_token());
+  StageResult upload_error;
+  if (config_.local_upload) {
+    if (std::optional<JobRunConfig::LocalStageWork> work = config_.local_upload(!failure)) {
+      run_local_stage(failure ? StageKind::kUploadArtifactsOnFailure
+                              : StageKind::kUploadArtifactsOnSuccess,
+                      *work, trace);
+    }
+  } else {
+    upload_error = run_stage(failure ? StageKind::kUploadArtifactsOnFailure
+                                     : StageKind::kUploadArtifactsOnSuccess,
+                             "", trace, job_stop_.get_token());
+  }
   if (job_stop_.stop_requested()) return finish(failure_from_stop(), trace);
   // cleanup_file_variables errors only reach the runner log (§1.2).
   (void)run_stage(StageKind::kCleanupFileVariables, "", trace, job_stop_.get_token());

@@ -49,6 +49,14 @@ struct JobRunConfig {
   std::chrono::seconds prepare_retry_delay{3};
   // Called on the job thread whenever a new stage starts (metrics, debug list).
   std::function<void(const std::string& stage)> on_stage{};
+  // Local mode (`exec`): artifacts move between the run's jobs in-process, not through the
+  // helper scripts. Each hook returns the work of its stage (download_artifacts after sources
+  // and caches; upload_artifacts_on_success/on_failure after the cache) or nothing, and the
+  // stage is then skipped as an empty script stage is. The work writes its lines to the
+  // trace, inside the stage's section and header.
+  using LocalStageWork = std::function<void(TraceSink&)>;
+  std::function<std::optional<LocalStageWork>()> local_download{};
+  std::function<std::optional<LocalStageWork>(bool job_succeeded)> local_upload{};
 };
 
 class JobRun {
@@ -89,6 +97,9 @@ class JobRun {
   StageResult run_stage(StageKind kind, const std::string& step_name, TraceBuffer& trace,
                         std::stop_token stop, const std::string& job_status = "running");
   StageResult run_with_attempts(StageKind kind, int attempts, TraceBuffer& trace);
+  // A stage whose work is done in-process (JobRunConfig::local_*): section, header, work.
+  void run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
+                       TraceBuffer& trace);
   StageResult run_user_steps(TraceBuffer& trace);
   void run_after_script(const StageResult& job_error, TraceBuffer& trace);
   StageResult prepare_executor(TraceBuffer& trace);

@@ -78,6 +78,21 @@ expect_contains "$WORK/out" "only-build WHO=from-dotenv"
 expect_contains "$WORK/out" "no-deps nothing downloaded"
 expect_contains "$WORK/out" "no-deps tracked"
 expect_contains "$WORK/out" "no-deps WHO=default"
+# The log shows the transfers where a GitLab job log has them (executors §1.2): downloads
+# after the sources, before the script; uploads after the script, before the cleanup stage.
+grep '^test ' "$WORK/out" | sed 's/^test //' > "$WORK/test.log"
+grep '^build ' "$WORK/out" | sed 's/^build //' > "$WORK/build.log"
+order() {  # order FILE LINE1 LINE2: LINE1 comes before LINE2
+  local a b
+  a=$(grep -n -F -m1 -- "$2" "$1" | cut -d: -f1)
+  b=$(grep -n -F -m1 -- "$3" "$1" | cut -d: -f1)
+  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "$1: \"$2\" should come before \"$3\""
+}
+order "$WORK/test.log" "Skipping Git submodules setup" "Downloading artifacts"
+order "$WORK/test.log" "Downloading artifacts for build (local)... ok" 'Executing "step_script" stage'
+order "$WORK/build.log" '$ git rev-parse --is-inside-work-tree' "Uploading artifacts for successful job"
+order "$WORK/build.log" "Uploading artifacts for successful job" "Cleaning up project directory"
+order "$WORK/build.log" "Cleaning up project directory" "Job succeeded"
 # The project itself is untouched: jobs worked on copies.
 [ ! -e out ] || fail "out/ leaked into the project"
 [ ! -e scratch.txt ] || fail "scratch.txt leaked into the project"
