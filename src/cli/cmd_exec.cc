@@ -191,6 +191,9 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--variables-file", f->exec.variables_file,
                   "YAML file of project variables, NAME: value or NAME: {values: {<environment "
                   "scope>: value}} (default: .gitlab-ci-local-variables.yml if present)");
+  cmd->add_flag("--needs", f->exec.with_needs,
+                "With named jobs: also run the jobs they need (transitively; a job without needs "
+                "waits for the earlier stages)");
   cmd->add_flag("--no-delay", f->exec.no_delay,
                 "Start when: delayed jobs at once instead of waiting start_in");
   cmd->add_option("--input", f->exec.inputs,

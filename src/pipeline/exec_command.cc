@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -97,6 +98,40 @@ struct Prepared {
 constexpr std::chrono::seconds kMaxStartIn{7 * 24 * 3600};
 
 // parallel -> workflow -> rules -> graph -> LocalJobs for `parsed` at `level`.
+// `named` plus every job they wait for, transitively: the jobs of their `needs`, or for a job
+// without `needs` every job of the earlier stages (§9.1, §9.2). Names that are not jobs stay
+// (build_graph reports them).
+std::vector<std::string> with_predecessors(const PipelineConfig& pipeline,
+                                           const std::vector<std::string>& named) {
+  auto stage_index = [&pipeline](const std::string& stage) {
+    return std::find(pipeline.stages.begin(), pipeline.stages.end(), stage) -
+           pipeline.stages.begin();
+  };
+  std::vector<std::string> out = named;
+  std::set<std::string> seen(named.begin(), named.end());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const JobConfig* job = pipeline.find_job(out[i]);
+    if (job == nullptr) continue;
+    std::vector<std::string> before;
+    if (job->needs) {
+      for (const NeedDef& need : *job->needs) {
+        if (!need.job.empty() && need.project.empty() && need.pipeline.empty() &&
+            pipeline.find_job(need.job) != nullptr) {
+          before.push_back(need.job);
+        }
+      }
+    } else {
+      for (const JobConfig& other : pipeline.jobs) {
+        if (stage_index(other.stage) < stage_index(job->stage)) before.push_back(other.name);
+      }
+    }
+    for (const std::string& name : before) {
+      if (seen.insert(name).second) out.push_back(name);
+    }
+  }
+  return out;
+}
+
 Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const Level& level,
                          const std::vector<std::string>& jobs_named) {
   const ExecOptions& options = shared.options;
@@ -165,6 +200,7 @@ Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const
                               options.file, name));
     }
   }
+  if (options.with_needs && !selected.empty()) selected = with_predecessors(*kept, selected);
   Result<PipelineGraph> graph = build_graph(*kept, selected);
   if (!graph) return fail(graph.error());
   Prepared prepared{.config = std::move(*kept), .graph = std::move(*graph)};

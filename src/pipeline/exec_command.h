@@ -27,6 +27,9 @@ struct ExecOptions {
   // .gitlab-ci-local-variables.yml when the project has one.
   std::string variables_file{};
   bool no_delay = false;  // start `when: delayed` jobs without waiting start_in (§4.4)
+  // With named jobs: also run what they wait for, transitively (their `needs`, or every job
+  // of the earlier stages for a job without `needs`), as gitlab-ci-local's --needs.
+  bool with_needs = false;
 };
 
 // The variables file used when --variables-file is not given (gitlab-ci-local's name).
