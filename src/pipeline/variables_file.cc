@@ -28,8 +28,8 @@ Result<std::vector<ProjectVariable>> parse_variables_file(std::string_view text,
                 fmt::format("{}:{}: the file should be a map of NAME: value", file_name, root->line));
   }
   const std::string kShape =
-      "should be a string, a number, a boolean or {type: variable|file, values: {\"<environment "
-      "scope>\": value}}";
+      "should be a string, a number, a boolean or {type: variable|file, masked: true|false, "
+      "values: {\"<environment scope>\": value}}";
   for (size_t i = 0; i < root->keys.size(); ++i) {
     const std::string& name = root->keys[i];
     const ConfigValue& v = root->items[i];
@@ -52,6 +52,11 @@ Result<std::vector<ProjectVariable>> parse_variables_file(std::string_view text,
             return error(at, name + ":type", "should be variable or file");
           }
           var.is_file = f.scalar == "file";
+        } else if (key == "masked") {
+          if (!f.is_scalar() || (f.scalar != "true" && f.scalar != "false")) {
+            return error(at, name + ":masked", "should be true or false");
+          }
+          var.masked = f.scalar == "true";
         } else if (key == "values") {
           if (!f.is_mapping()) return error(at, name + ":values", "should be a map of environment scope to value");
           for (size_t s = 0; s < f.keys.size(); ++s) {
@@ -67,6 +72,14 @@ Result<std::vector<ProjectVariable>> parse_variables_file(std::string_view text,
         }
       }
       if (v.find("values") == nullptr) return error(line, name, "has no values; " + kShape);
+      const ConfigValue* values = v.find("values");
+      int values_line = values->line > 0 ? values->line : line;
+      for (const auto& [scope, value] : var.values) {
+        if (var.masked && value.size() < 8) {
+          return error(values_line, name + ":values:" + scope,
+                       "a masked value needs at least 8 characters (GitLab refuses shorter ones)");
+        }
+      }
     } else {
       return error(line, name, kShape);
     }
@@ -119,8 +132,8 @@ Variables project_variables_for(const std::vector<ProjectVariable>& vars,
   for (const ProjectVariable& var : vars) {
     std::optional<std::string> value = value_for_environment(var, environment);
     if (!value) continue;
-    out.push_back(Variable{.key = var.name, .value = *value, .is_public = true,
-                           .is_file = var.is_file});
+    out.push_back(Variable{.key = var.name, .value = *value, .is_public = !var.masked,
+                           .masked = var.masked, .is_file = var.is_file});
   }
   return out;
 }

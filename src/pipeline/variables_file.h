@@ -19,12 +19,14 @@ struct ProjectVariable {
   // Scope pattern -> value, file order. A plain `NAME: value` entry is the single scope "*".
   std::vector<std::pair<std::string, std::string>> values{};
   bool is_file = false;  // type: file
+  bool masked = false;   // masked: true — shown as [MASKED] in the job log, as GitLab's
   int line = 0;
   friend bool operator==(const ProjectVariable&, const ProjectVariable&) = default;
 };
 
-// Parses the file: a YAML map of `NAME: value` or `NAME: {type: variable|file, values:
-// {"<environment scope>": value}}`. Values are strings, numbers or booleans. Errors
+// Parses the file: a YAML map of `NAME: value` or `NAME: {type: variable|file, masked: bool,
+// values: {"<environment scope>": value}}`. Masked values need 8 characters or more, as
+// GitLab requires of masked variables. Values are strings, numbers or booleans. Errors
 // (kInvalidInput) read "<file>:<line>: <NAME>: <what is wrong>".
 Result<std::vector<ProjectVariable>> parse_variables_file(std::string_view text,
                                                           const std::string& file_name);

@@ -48,6 +48,30 @@ TEST(VariablesFile, ErrorsNameFileLineAndKey) {
   ASSERT_FALSE(root);
 }
 
+TEST(VariablesFile, MaskedValuesAreMarkedAndNeedEightCharacters) {
+  Result<std::vector<ProjectVariable>> vars = parse_variables_file(
+      "SECRET:\n  masked: true\n  values: {'*': s3cr3t-value}\nPLAIN: x\n", "vars.yml");
+  ASSERT_TRUE(vars) << vars.error().message;
+  EXPECT_TRUE((*vars)[0].masked);
+  EXPECT_FALSE((*vars)[1].masked);
+  Variables job = project_variables_for(*vars, "");
+  ASSERT_EQ(job.size(), 2u);
+  EXPECT_TRUE(job[0].masked);
+  EXPECT_FALSE(job[0].is_public);
+  EXPECT_FALSE(job[1].masked);
+
+  Result<std::vector<ProjectVariable>> shorter =
+      parse_variables_file("PIN:\n  masked: true\n  values: {'*': '1234'}\n", "vars.yml");
+  ASSERT_FALSE(shorter);
+  EXPECT_EQ(shorter.error().message,
+            "vars.yml:3: PIN:values:*: a masked value needs at least 8 characters (GitLab refuses "
+            "shorter ones)");
+  Result<std::vector<ProjectVariable>> bad =
+      parse_variables_file("PIN:\n  masked: maybe\n  values: {'*': '12345678'}\n", "vars.yml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "vars.yml:2: PIN:masked: should be true or false");
+}
+
 TEST(VariablesFile, ScopeMatching) {
   EXPECT_TRUE(environment_scope_matches("*", "production"));
   EXPECT_TRUE(environment_scope_matches("review/*", "review/feature-1"));

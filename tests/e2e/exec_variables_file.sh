@@ -44,6 +44,27 @@ printf 'TOKEN: other-token\n' > other.yml
 run_expect 0 "$GLRUNNER" exec --no-color --cache-dir "$WORK/cache" --variables-file other.yml plain
 expect_contains "$WORK/out" "token=other-token overridden=yaml"
 
+# masked: true hides the value in the console output, as in a GitLab job log (the job still
+# gets the real value).
+cat > masked.yml <<'YAML'
+SECRET:
+  masked: true
+  values: {"*": "s3cr3t-Value-42"}
+YAML
+cat > .gitlab-ci.yml <<'YAML'
+show:
+  script:
+    - echo "secret is $SECRET"
+    - test "$SECRET" = "s3cr3t-Value-42" && echo "job has the real value"
+YAML
+run_expect 0 "$GLRUNNER" exec --no-color --cache-dir "$WORK/cache" --variables-file masked.yml
+expect_contains "$WORK/out" "show secret is [MASKED]"
+expect_contains "$WORK/out" "show job has the real value"
+expect_not_contains "$WORK/out" "s3cr3t-Value-42"
+printf 'PIN:\n  masked: true\n  values: {"*": "1234"}\n' > short.yml
+run_expect 1 "$GLRUNNER" exec --no-color --variables-file short.yml
+expect_contains "$WORK/err" "short.yml:3: PIN:values:*: a masked value needs at least 8 characters"
+
 # A bad file stops the run with file, line and key.
 printf 'GOOD: x\nBAD:\n  values: [1]\n' > bad.yml
 run_expect 1 "$GLRUNNER" exec --no-color --variables-file bad.yml
