@@ -45,6 +45,8 @@ struct ExecutorTraits {
   std::string helper_command{};
   // prepare_script prints "Running on <host> via <runner_hostname>..." when set (§7.1).
   std::string runner_hostname{};
+  // Every stage script already runs in a fresh subshell of its own (ScriptContext).
+  bool stage_in_subshell = false;
 };
 
 // A prepare() error whose message starts with this is the job's image failing to pull: the

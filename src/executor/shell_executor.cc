@@ -78,6 +78,7 @@ ShellExecutor::ShellExecutor(ShellExecutorOptions options)
   traits_.default_builds_dir = (root / "builds").string();
   traits_.default_cache_dir = (root / "cache").string();
   traits_.exit_error_prefix = "exit status";
+  traits_.stage_in_subshell = options_.reuse_shell && options_.shell == "bash" && user_.empty();
 }
 
 Result<> ShellExecutor::prepare(const JobSpec& /*job*/, const PrepareOptions& options,

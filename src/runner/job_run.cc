@@ -190,6 +190,7 @@ ScriptContext JobRun::script_context(const std::string& job_status) const {
   ctx.runner_hostname = executor_.traits().runner_hostname;
   ctx.shared_environment = !executor_.traits().disposable_environment;
   ctx.shell = executor_.traits().shell;
+  ctx.stage_in_subshell = executor_.traits().stage_in_subshell;
   if (executor_.traits().name == "docker") {
     // Containers print "Running on <container hostname> via <runner host>..." (§7.1).
     char host[256] = {};

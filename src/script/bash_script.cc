@@ -1081,6 +1081,8 @@ class StageWriter {
     out += "set +o noclobber\n";
     if (ff("FF_USE_LEGACY_BASH_EVAL")) {
       out += ": | eval " + w_.q(w_.body()) + "\n";
+    } else if (ctx_.stage_in_subshell) {
+      out += "eval " + w_.q(w_.body()) + " < /dev/null\n";
     } else {
       out += "(" + std::string(kTermTrap) + "; eval " + w_.q(w_.body()) + ") < /dev/null\n";
     }

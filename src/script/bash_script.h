@@ -63,6 +63,10 @@ struct ScriptContext {
   std::string job_status = "running";  // CI_JOB_STATUS exported for after_script
   std::string user_agent{};            // "gitlab-runner 19.4.0 linux/amd64"
   bool ff_script_sections = false;
+  // The executor runs every stage in a fresh subshell of its own (exec's ShellSession): the
+  // envelope then evals the body directly instead of in one more `( ... )` subshell (§7.1),
+  // with the same trap, options, stdin and exit status.
+  bool stage_in_subshell = false;
   std::string correlation_id{};  // job request correlation id (FF_USE_GITALY_CORRELATION_ID)
   // [runners.artifact] upload_timeout / response_header_timeout as Go durations (§6.1).
   std::string artifact_upload_timeout = "1h0m0s";

@@ -124,6 +124,30 @@ TEST_F(ScriptFixture, FailingCommandStopsTheScript) {
   EXPECT_EQ(r.output.find("after"), std::string::npos);
 }
 
+TEST_F(ScriptFixture, StageInSubshellEvalsDirectlyWithTheSameOutcomes) {
+  stage_in_subshell_ = true;
+  job_.steps[0].script = {"echo before", "false", "echo after"};
+  build();
+  std::string s = script(StageKind::kUserStep, "script").value();
+  EXPECT_EQ(s.find("(trap 'exit 1' TERM; eval"), std::string::npos) << s;
+  EXPECT_NE(s.find("\neval $'"), std::string::npos) << s;
+  EXPECT_TRUE(ends_with(s, "' < /dev/null\nexit 0\n")) << s;
+  RunResult failed = run(StageKind::kUserStep, "script");
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_NE(failed.output.find("before"), std::string::npos);
+  EXPECT_EQ(failed.output.find("after"), std::string::npos);
+
+  job_.steps[0].script = {"exit 3"};
+  build();
+  EXPECT_EQ(run(StageKind::kUserStep, "script").exit_code, 3);
+  job_.steps[0].script = {"read -r x || echo \"stdin is empty\"", "echo done"};
+  build();
+  RunResult ok = run(StageKind::kUserStep, "script");
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_NE(ok.output.find("stdin is empty"), std::string::npos);
+  EXPECT_NE(ok.output.find("done"), std::string::npos);
+}
+
 TEST_F(ScriptFixture, PreAndPostBuildScriptsWrapEachUserStepButNotAfterScript) {
   pre_build_ = "echo PRE";
   post_build_ = "echo POST";

@@ -175,6 +175,7 @@ class ScriptFixture : public ::testing::Test {
     c.shared_environment = shared_environment_;
     c.post_get_sources_script = post_get_sources_;
     c.remote_cache = remote_cache_;
+    c.stage_in_subshell = stage_in_subshell_;
     return c;
   }
 
@@ -198,6 +199,7 @@ class ScriptFixture : public ::testing::Test {
   BuildSettings settings_;
   std::string runner_url_ = "https://gitlab.example.com/";
   std::string helper_;
+  bool stage_in_subshell_ = false;
   RemoteCacheUrlFn remote_cache_{};
   std::string job_status_ = "running";
   std::string pre_build_;
