@@ -163,12 +163,17 @@ Result<Prepared> prepare(ExecShared& shared, const PipelineConfig& parsed, const
   // on first use, once per pipeline.
   ChangedFiles changes;
   if (options.evaluate_rule_changes) {
-    std::string default_branch;
+    // A merge request pipeline diffs against its target branch (§8.3), given as
+    // CI_MERGE_REQUEST_TARGET_BRANCH_NAME; every other one against the default branch.
+    std::string default_branch, source, target;
     for (const Variables* vars : {&predefined, &rule_variables}) {
       for (const Variable& v : *vars) {
         if (v.key == "CI_DEFAULT_BRANCH") default_branch = v.value;
+        if (v.key == "CI_PIPELINE_SOURCE") source = v.value;
+        if (v.key == "CI_MERGE_REQUEST_TARGET_BRANCH_NAME") target = v.value;
       }
     }
+    if (source == "merge_request_event" && !target.empty()) default_branch = target;
     changes = git_changed_files(options.project_dir, default_branch);
   }
   Result<WorkflowDecision> workflow =

@@ -448,6 +448,14 @@ PipelineKind pipeline_kind(const ExpressionVariables& pipeline_vars) {
   return kind;
 }
 
+// exists: paths may use variables (§8.4), expanded as changes paths are.
+static std::vector<std::string> exists_paths(const ConfigValue& clause,
+                                             const ExpressionVariables& vars) {
+  std::vector<std::string> paths = clause_paths(clause);
+  for (std::string& path : paths) path = expand_existing(path, vars);
+  return paths;
+}
+
 Result<bool> changes_satisfied(const ConfigValue& changes, const ExpressionVariables& vars,
                                const PipelineKind& kind, ChangedFiles* files) {
   if (changes.is_null() || files == nullptr || !files->evaluated()) return true;
@@ -576,7 +584,7 @@ Result<WorkflowDecision> evaluate_workflow(const PipelineConfig& pipeline,
       ok = *r;
     }
     if (const ConfigValue* exists = rule.find("exists"); ok && exists != nullptr) {
-      ok = any_file_exists(project_dir, clause_paths(*exists));
+      ok = any_file_exists(project_dir, exists_paths(*exists, vars));
     }
     if (!ok) continue;
     const ConfigValue* when = rule.find("when");
@@ -664,7 +672,7 @@ Result<PipelineConfig> apply_rules(const PipelineConfig& pipeline,
         ok = *r;
       }
       if (ok && !rule.exists.is_null())
-        ok = any_file_exists(project_dir, clause_paths(rule.exists));
+        ok = any_file_exists(project_dir, exists_paths(rule.exists, vars));
       if (ok) {
         match = &rule;
         break;

@@ -83,6 +83,24 @@ TEST(Rules, ExistsLooksAtTheWorkingTree) {
   EXPECT_TRUE(any_file_exists(dir.path(), {"/existsDir/f.txt"}));
 }
 
+TEST(Rules, ExistsPathsExpandVariables) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "services" / "api");
+  std::ofstream(dir.path() / "services" / "api" / "Dockerfile") << "FROM x";
+  Result<PipelineConfig> p = parse_pipeline(
+      "variables: {SERVICE: api}\n"
+      "build-api: {script: x, rules: [{exists: ['services/$SERVICE/Dockerfile']}]}\n"
+      "build-web: {script: x, rules: [{exists: ['services/${OTHER}/Dockerfile']}]}\n",
+      ".gitlab-ci.yml");
+  ASSERT_TRUE(p) << p.error().message;
+  std::vector<std::string> removed;
+  Result<PipelineConfig> kept =
+      apply_rules(*p, {}, {Variable{.key = "OTHER", .value = "web"}}, dir.path(), &removed);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_NE(kept->find_job("build-api"), nullptr);
+  EXPECT_EQ(removed, (std::vector<std::string>{"build-web"}));
+}
+
 TEST(Rules, MatchingRuleDecidesTheJob) {
   Result<PipelineConfig> p = parse_pipeline(
       "variables: {DEPLOY: 'yes'}\n"

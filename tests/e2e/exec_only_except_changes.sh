@@ -24,13 +24,14 @@ ignored:
   script: [echo ignored ran]
   rules: [{changes: ['*.log']}]
 mr_only: {script: [echo mr_only ran], only: [merge_requests]}
+docs_rule: {script: [echo docs_rule ran], rules: [{changes: ['docs/*.md']}]}
 variables:
   BASE_TAG: v0
 YAML
 printf '*.log\n' > .gitignore
 echo one > src/app.c
 echo one > docs/readme.md
-git add . && git commit -q -m first && git tag v0
+git add . && git commit -q -m first && git tag v0 && git branch release
 echo two > docs/readme.md
 git commit -q -am "docs on main"
 git checkout -q -b feature/x
@@ -62,6 +63,13 @@ expect_contains "$WORK/out" "--evaluate-rule-changes"
 run_expect 0 "$GLRUNNER" exec --no-color --list --variable CI_PIPELINE_SOURCE=merge_request_event
 listed mr_only
 for job in feature_re not_skipped src_changed; do not_listed "$job"; done
+
+not_listed docs_rule
+# A merge request pipeline diffs against its target branch: release is still at v0, so the
+# docs change made on main counts.
+run_expect 0 "$GLRUNNER" exec --no-color --list --variable CI_PIPELINE_SOURCE=merge_request_event \
+  --variable CI_MERGE_REQUEST_TARGET_BRANCH_NAME=release
+listed docs_rule
 
 run_expect 1 "$GLRUNNER" exec --no-color --list --variable BASE_TAG=no-such-tag
 expect_contains "$WORK/err" ".gitlab-ci.yml:9: jobs:docs_since_v0:rules:changes:compare_to is not a valid ref: no-such-tag"
