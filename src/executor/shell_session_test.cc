@@ -90,12 +90,19 @@ TEST_F(ShellSessionTest, OutputWithoutTrailingNewlineIsKept) {
 }
 
 TEST_F(ShellSessionTest, BackgroundLeftoversDieWithTheStage) {
+  // A duration no other test uses, so pgrep finds only this stage's leftover. SIGKILL takes
+  // effect asynchronously: the next stage waits up to 5 s for it to be gone.
   auto started = std::chrono::steady_clock::now();
-  Collected c = run("sleep 30 &\necho $! > /dev/null\necho left\n");
+  Collected c = run("sleep 31.4159 &\necho left\n");
   ASSERT_TRUE(c.status);
   EXPECT_EQ(c.out, "left\n");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
-  Collected d = run("pgrep -f '^sleep 30$' || echo none\n");
+  Collected d = run(
+      "for i in $(seq 50); do\n"
+      "  pgrep -f '^sleep 31.4159$' >/dev/null || { echo none; exit 0; }\n"
+      "  sleep 0.1\n"
+      "done\n"
+      "echo still-running\n");
   EXPECT_EQ(d.out, "none\n");
 }
 
