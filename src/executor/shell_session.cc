@@ -2,10 +2,7 @@
 // the file that holds its script; markers on stdout/stderr tell where a stage ends.
 #include "executor/shell_session.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,7 +13,6 @@
 #include <fstream>
 #include <random>
 
-#include "util/unique_fd.h"
 
 namespace glr {
 namespace {
@@ -121,13 +117,8 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
   }
   shell_->queue_stdin("__glr_stage " + single_quoted(file.string()) + "\n");
 
-  UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  StopEventFd stop_fd(stop);
   if (!stop_fd.valid()) return fail(ErrorKind::kIo, std::string("eventfd: ") + std::strerror(errno));
-  std::stop_callback on_stop(stop, [fd = stop_fd.get()]() {
-    uint64_t one = 1;
-    ssize_t ignored = ::write(fd, &one, sizeof one);
-    (void)ignored;
-  });
 
   std::string prefix = "\x1eglr" + token_;
   MarkerScanner out_scan(prefix);
@@ -170,59 +161,28 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
   Clock::time_point deadline{};
   bool shell_gone = false;
   while (!(exit_code && err_done)) {
-    pollfd fds[5];
-    nfds_t count = 0;
-    int out_i = -1, err_i = -1, in_i = -1, exit_i = -1, stop_i = -1;
-    if (shell_->stdout_fd() >= 0) {
-      out_i = static_cast<int>(count);
-      fds[count++] = pollfd{shell_->stdout_fd(), POLLIN, 0};
-    }
-    if (shell_->stderr_fd() >= 0) {
-      err_i = static_cast<int>(count);
-      fds[count++] = pollfd{shell_->stderr_fd(), POLLIN, 0};
-    }
-    if (shell_->stdin_pending()) {
-      in_i = static_cast<int>(count);
-      fds[count++] = pollfd{shell_->stdin_fd(), POLLOUT, 0};
-    }
-    exit_i = static_cast<int>(count);
-    fds[count++] = pollfd{shell_->exit_fd(), POLLIN, 0};
-    if (!canceling) {
-      stop_i = static_cast<int>(count);
-      fds[count++] = pollfd{stop_fd.get(), POLLIN, 0};
-    }
-    int timeout_ms = -1;
-    if (canceling) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
-    }
-    int ready = ::poll(fds, count, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
+    Result<ChildEvents> events =
+        poll_child(*shell_, canceling ? -1 : stop_fd.fd(),
+                   canceling ? std::optional<Clock::time_point>(deadline) : std::nullopt);
+    if (!events) {
       end();
-      return fail(ErrorKind::kIo, std::string("poll: ") + std::strerror(e));
+      return fail(events.error());
     }
-    constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
-    if (out_i >= 0 && (fds[out_i].revents & kReadable) != 0) {
-      if (!read_once(shell_->stdout_fd(), false)) shell_->close_stdout();
-    }
-    if (err_i >= 0 && (fds[err_i].revents & kReadable) != 0) {
-      if (!read_once(shell_->stderr_fd(), true)) shell_->close_stderr();
-    }
-    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+    if (events->out && !read_once(shell_->stdout_fd(), false)) shell_->close_stdout();
+    if (events->err && !read_once(shell_->stderr_fd(), true)) shell_->close_stderr();
+    if (events->in) {
       if (Result<> written = shell_->write_stdin(); !written) {
         end();
         return fail(written.error());
       }
     }
-    if (stop_i >= 0 && (fds[stop_i].revents & POLLIN) != 0) {
+    if (events->stop) {
       // Graceful first, as with a shell per stage: the script traps TERM and exits 1.
       canceling = true;
       if (stage_group > 0) ::kill(-stage_group, SIGTERM);
       deadline = Clock::now() + options_.kill_grace;
     }
-    if ((fds[exit_i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    if (events->exited) {
       shell_gone = true;  // e.g. the script killed $$, which is the session's shell
       break;
     }

@@ -111,6 +111,37 @@ class Subprocess {
   std::optional<ProcessStatus> status_;
 };
 
+// An eventfd that becomes readable once `stop` is requested (at once if it already was), so a
+// poll() loop can wait on a stop_token. Not movable: the callback holds the descriptor.
+class StopEventFd {
+ public:
+  explicit StopEventFd(std::stop_token stop);
+  StopEventFd(const StopEventFd&) = delete;
+  StopEventFd& operator=(const StopEventFd&) = delete;
+  bool valid() const { return fd_.valid(); }
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  // Declared after fd_ so it is destroyed first: it never writes to a closed descriptor.
+  std::optional<std::stop_callback<std::function<void()>>> on_stop_;
+};
+
+// What one poll_child() found ready.
+struct ChildEvents {
+  bool out = false;     // stdout readable (or closed)
+  bool err = false;     // stderr readable (or closed)
+  bool in = false;      // stdin writable (or the child stopped reading)
+  bool exited = false;  // the child has exited (pidfd)
+  bool stop = false;    // the stop eventfd fired
+};
+
+// One poll() over `child`'s open stdout/stderr, its stdin while data is pending, its exit and
+// `stop_fd` (left out when < 0), until something is ready or `deadline` passes (none: no
+// limit). EINTR is retried. Fails with kIo "poll: <reason>".
+Result<ChildEvents> poll_child(const Subprocess& child, int stop_fd,
+                               std::optional<std::chrono::steady_clock::time_point> deadline);
+
 // Output callback of run_and_stream(): bytes as they arrive, stderr flagged.
 using OutputFn = std::function<void(bool is_stderr, std::string_view bytes)>;
 

@@ -313,6 +313,62 @@ Result<ProcessStatus> Subprocess::terminate(std::chrono::milliseconds grace) {
   return wait();
 }
 
+StopEventFd::StopEventFd(std::stop_token stop)
+    : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!fd_.valid()) return;
+  on_stop_.emplace(std::move(stop), std::function<void()>([fd = fd_.get()]() {
+                     uint64_t one = 1;
+                     ssize_t ignored = ::write(fd, &one, sizeof one);
+                     (void)ignored;
+                   }));
+}
+
+Result<ChildEvents> poll_child(const Subprocess& child, int stop_fd,
+                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+  while (true) {
+    pollfd fds[5];
+    nfds_t count = 0;
+    int out_i = -1, err_i = -1, in_i = -1, stop_i = -1;
+    if (child.stdout_fd() >= 0) {
+      out_i = static_cast<int>(count);
+      fds[count++] = pollfd{child.stdout_fd(), POLLIN, 0};
+    }
+    if (child.stderr_fd() >= 0) {
+      err_i = static_cast<int>(count);
+      fds[count++] = pollfd{child.stderr_fd(), POLLIN, 0};
+    }
+    if (child.stdin_pending()) {
+      in_i = static_cast<int>(count);
+      fds[count++] = pollfd{child.stdin_fd(), POLLOUT, 0};
+    }
+    int exit_i = static_cast<int>(count);
+    fds[count++] = pollfd{child.exit_fd(), POLLIN, 0};
+    if (stop_fd >= 0) {
+      stop_i = static_cast<int>(count);
+      fds[count++] = pollfd{stop_fd, POLLIN, 0};
+    }
+    int timeout_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline -
+                                                               std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    }
+    int ready = ::poll(fds, count, timeout_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrorKind::kIo, "poll: " + errno_text(errno));
+    }
+    constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
+    ChildEvents events;
+    events.out = out_i >= 0 && (fds[out_i].revents & kReadable) != 0;
+    events.err = err_i >= 0 && (fds[err_i].revents & kReadable) != 0;
+    events.in = in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLHUP | POLLERR)) != 0;
+    events.exited = (fds[exit_i].revents & kReadable) != 0;
+    events.stop = stop_i >= 0 && (fds[stop_i].revents & POLLIN) != 0;
+    return events;
+  }
+}
+
 Result<ProcessStatus> run_and_stream(Subprocess& child, const OutputFn& on_output,
                                      std::stop_token stop, std::chrono::milliseconds kill_grace) {
   using Clock = std::chrono::steady_clock;
@@ -321,18 +377,11 @@ Result<ProcessStatus> run_and_stream(Subprocess& child, const OutputFn& on_outpu
     (void)child.wait();
   };
 
-  UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  StopEventFd stop_fd(stop);
   if (!stop_fd.valid()) {
     kill_now();
     return fail(ErrorKind::kIo, "eventfd: " + errno_text(errno));
   }
-  // Declared after stop_fd so it is destroyed first: the callback never writes to a
-  // closed descriptor. It runs at once if stop was already requested.
-  std::stop_callback on_stop(stop, [fd = stop_fd.get()]() {
-    uint64_t one = 1;
-    ssize_t ignored = ::write(fd, &one, sizeof one);
-    (void)ignored;
-  });
 
   std::string buffer(kReadChunk, '\0');
   // Reads once from `fd`. Returns false on EOF or a read error (the fd is then done).
@@ -364,63 +413,30 @@ Result<ProcessStatus> run_and_stream(Subprocess& child, const OutputFn& on_outpu
   bool killed = false;
   Clock::time_point deadline{};
   while (true) {
-    pollfd fds[5];
-    nfds_t count = 0;
-    int out_i = -1, err_i = -1, in_i = -1, exit_i = -1, stop_i = -1;
-    if (child.stdout_fd() >= 0) {
-      out_i = static_cast<int>(count);
-      fds[count++] = pollfd{child.stdout_fd(), POLLIN, 0};
-    }
-    if (child.stderr_fd() >= 0) {
-      err_i = static_cast<int>(count);
-      fds[count++] = pollfd{child.stderr_fd(), POLLIN, 0};
-    }
-    if (child.stdin_fd() >= 0) {
-      in_i = static_cast<int>(count);
-      fds[count++] = pollfd{child.stdin_fd(), POLLOUT, 0};
-    }
-    exit_i = static_cast<int>(count);
-    fds[count++] = pollfd{child.exit_fd(), POLLIN, 0};
-    if (!canceling) {
-      stop_i = static_cast<int>(count);
-      fds[count++] = pollfd{stop_fd.get(), POLLIN, 0};
-    }
-
-    int timeout_ms = -1;
-    if (canceling) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
-    }
-    int ready = ::poll(fds, count, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
+    Result<ChildEvents> events =
+        poll_child(child, canceling ? -1 : stop_fd.fd(),
+                   canceling ? std::optional<Clock::time_point>(deadline) : std::nullopt);
+    if (!events) {
       kill_now();
-      return fail(ErrorKind::kIo, "poll: " + errno_text(e));
+      return fail(events.error());
     }
-
-    constexpr short kReadable = POLLIN | POLLHUP | POLLERR;
-    if (out_i >= 0 && (fds[out_i].revents & kReadable) != 0) {
-      if (!read_once(child.stdout_fd(), false)) child.close_stdout();
-    }
-    if (err_i >= 0 && (fds[err_i].revents & kReadable) != 0) {
-      if (!read_once(child.stderr_fd(), true)) child.close_stderr();
-    }
-    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+    if (events->out && !read_once(child.stdout_fd(), false)) child.close_stdout();
+    if (events->err && !read_once(child.stderr_fd(), true)) child.close_stderr();
+    if (events->in) {
       Result<> written = child.write_stdin();
       if (!written) {
         kill_now();
         return fail(written.error());
       }
     }
-    if (stop_i >= 0 && (fds[stop_i].revents & POLLIN) != 0) {
+    if (events->stop) {
       // Graceful first: the generated script traps TERM and exits 1 (executors §1.6);
       // its output keeps streaming while it does.
       canceling = true;
       child.signal_group(SIGTERM);
       deadline = Clock::now() + kill_grace;
     }
-    if ((fds[exit_i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) break;
+    if (events->exited) break;
     if (canceling && Clock::now() >= deadline) {
       if (killed) {
         return fail(ErrorKind::kInternal,
