@@ -273,14 +273,7 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
   if (!script->has_value()) return std::nullopt;  // skipped: invisible (§1.2)
 
   std::string name = stage_name(kind, step_name);
-  {
-    std::lock_guard lock(mu_);
-    current_stage_ = name;
-  }
-  if (config_.on_stage) config_.on_stage(name);
-  bool sections = job_.features.trace_sections;
-  if (sections) section_start(trace, name, unix_seconds(clock_));
-  stage_header(trace, glr::stage_header(kind, step_name));
+  bool sections = open_stage(name, glr::stage_header(kind, step_name), trace);
 
   StageScript stage;
   stage.stage = name;
@@ -303,9 +296,7 @@ JobRun::StageResult JobRun::run_stage(StageKind kind, const std::string& step_na
                       exit_error_message(executor_.traits(), *status), code};
 }
 
-void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
-                             TraceBuffer& trace) {
-  std::string name = stage_name(kind, "");
+bool JobRun::open_stage(const std::string& name, const std::string& header, TraceBuffer& trace) {
   {
     std::lock_guard lock(mu_);
     current_stage_ = name;
@@ -313,7 +304,14 @@ void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork&
   if (config_.on_stage) config_.on_stage(name);
   bool sections = job_.features.trace_sections;
   if (sections) section_start(trace, name, unix_seconds(clock_));
-  stage_header(trace, glr::stage_header(kind, ""));
+  stage_header(trace, header);
+  return sections;
+}
+
+void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
+                             TraceBuffer& trace) {
+  std::string name = stage_name(kind, "");
+  bool sections = open_stage(name, glr::stage_header(kind, ""), trace);
   work(trace);
   trace.flush(kScriptStdout);
   if (sections) section_end(trace, name, unix_seconds(clock_));
@@ -344,14 +342,8 @@ JobRun::StageResult JobRun::run_with_attempts(StageKind kind, int attempts, Trac
 
 JobRun::StageResult JobRun::prepare_executor(TraceBuffer& trace) {
   const ExecutorTraits& traits = executor_.traits();
-  bool sections = job_.features.trace_sections;
-  {
-    std::lock_guard lock(mu_);
-    current_stage_ = "prepare_executor";
-  }
-  if (config_.on_stage) config_.on_stage("prepare_executor");
-  if (sections) section_start(trace, "prepare_executor", unix_seconds(clock_));
-  stage_header(trace, "Preparing the \"" + traits.name + "\" executor");
+  bool sections =
+      open_stage("prepare_executor", "Preparing the \"" + traits.name + "\" executor", trace);
   PrepareOptions options;
   if (dirs_) {
     options.builds_dir = dirs_->builds_dir;
@@ -517,13 +509,13 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   failure = run_with_attempts(StageKind::kGetSources, settings_.get_sources_attempts, trace);
   if (!failure)
     failure = run_with_attempts(StageKind::kRestoreCache, settings_.restore_cache_attempts, trace);
-  if (!failure && config_.local_download) {
+  if (!failure && !config_.local_download) {
+    failure = run_with_attempts(StageKind::kDownloadArtifacts,
+                                settings_.artifact_download_attempts, trace);
+  } else if (!failure) {
     if (std::optional<JobRunConfig::LocalStageWork> work = config_.local_download()) {
       run_local_stage(StageKind::kDownloadArtifacts, *work, trace);
     }
-  } else if (!failure) {
-    failure = run_with_attempts(StageKind::kDownloadArtifacts,
-                                settings_.artifact_download_attempts, trace);
   }
   if (!failure) {
     failure = run_user_steps(trace);

@@ -97,6 +97,9 @@ class JobRun {
   StageResult run_stage(StageKind kind, const std::string& step_name, TraceBuffer& trace,
                         std::stop_token stop, const std::string& job_status = "running");
   StageResult run_with_attempts(StageKind kind, int attempts, TraceBuffer& trace);
+  // Marks `name` as the current stage, opens its section and prints its header; returns
+  // whether sections are on (the caller closes it).
+  bool open_stage(const std::string& name, const std::string& header, TraceBuffer& trace);
   // A stage whose work is done in-process (JobRunConfig::local_*): section, header, work.
   void run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                        TraceBuffer& trace);
