@@ -149,12 +149,7 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
                            ? std::string(kJobColors[color_index % 8]) + job_name + "\x1b[0m "
                            : job_name + " ";
   std::string_view suffix = options_.color ? "\x1b[0m\n" : "\n";
-  size_t start = 0;
-  while (true) {
-    size_t nl = pending.find('\n', start);
-    if (nl == std::string::npos) break;
-    std::string_view raw = std::string_view(pending).substr(start, nl - start);
-    start = nl + 1;
+  auto append_line = [&](std::string_view raw) {
     text += prefix;
     // Section markers end in "\r\x1b[0K" and colours start with ESC: a line with neither
     // (most output of a big log) is copied as it is.
@@ -167,14 +162,17 @@ void LocalJobLauncher::print_lines(const std::string& job_name, int color_index,
       text += options_.color ? line : strip_ansi(line);
     }
     text += suffix;
+  };
+  size_t start = 0;
+  while (true) {
+    size_t nl = pending.find('\n', start);
+    if (nl == std::string::npos) break;
+    append_line(std::string_view(pending).substr(start, nl - start));
+    start = nl + 1;
   }
   pending.erase(0, start);
-  if (flush && !pending.empty()) {
-    std::string line = strip_sections(pending);
-    if (!options_.color) line = strip_ansi(line);
-    text += (options_.color ? std::string(kJobColors[color_index % 8]) + job_name + "\x1b[0m "
-                            : job_name + " ") +
-            line + "\n";
+  if (flush && !pending.empty()) {  // a last line without newline
+    append_line(pending);
     pending.clear();
   }
   if (text.empty()) return;
