@@ -136,22 +136,32 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
   auto out_bytes = [&](std::string_view b) { on_output(false, b); };
   auto err_bytes = [&](std::string_view b) { on_output(true, b); };
 
+  auto feed = [&](bool is_stderr, std::string_view bytes) {
+    if (is_stderr) {
+      err_scan.feed(bytes, err_bytes, [&](std::string_view) { err_done = true; });
+    } else {
+      out_scan.feed(bytes, out_bytes, on_out_marker);
+    }
+  };
   std::string buffer(kReadChunk, '\0');
   // Returns false once the stream is closed.
   auto read_once = [&](int fd, bool is_stderr) -> bool {
     while (true) {
       ssize_t n = ::read(fd, buffer.data(), buffer.size());
       if (n > 0) {
-        std::string_view bytes(buffer.data(), static_cast<size_t>(n));
-        if (is_stderr) {
-          err_scan.feed(bytes, err_bytes, [&](std::string_view) { err_done = true; });
-        } else {
-          out_scan.feed(bytes, out_bytes, on_out_marker);
-        }
+        feed(is_stderr, std::string_view(buffer.data(), static_cast<size_t>(n)));
         return true;
       }
       if (n < 0 && errno == EINTR) continue;
       return n < 0 && errno == EAGAIN;
+    }
+  };
+  // What is already in a pipe, at most 64 chunks (a leftover writer may never stop).
+  auto drain = [&](int fd, bool is_stderr) {
+    for (int i = 0; i < 64 && fd >= 0; ++i) {
+      ssize_t n = ::read(fd, buffer.data(), buffer.size());
+      if (n <= 0) break;
+      feed(is_stderr, std::string_view(buffer.data(), static_cast<size_t>(n)));
     }
   };
 
@@ -194,6 +204,12 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
       deadline = Clock::now() + kForceKillTimeout;
     }
   }
+  bool shell_died_in_stage = shell_gone && !exit_code;
+  if (shell_died_in_stage) {
+    if (stage_group > 0) ::kill(-stage_group, SIGKILL);
+    drain(shell_->stdout_fd(), false);
+    drain(shell_->stderr_fd(), true);
+  }
   // Whatever is left in the streams belongs to this stage.
   std::string rest = out_scan.take_pending();
   if (!rest.empty()) on_output(false, rest);
@@ -205,18 +221,7 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
     end();
     return fail(ErrorKind::kCanceled, "canceled");
   }
-  if (shell_gone && !exit_code) {
-    if (stage_group > 0) ::kill(-stage_group, SIGKILL);
-    for (int i = 0; i < 64 && shell_->stdout_fd() >= 0; ++i) {
-      ssize_t n = ::read(shell_->stdout_fd(), buffer.data(), buffer.size());
-      if (n <= 0) break;
-      on_output(false, std::string_view(buffer.data(), static_cast<size_t>(n)));
-    }
-    for (int i = 0; i < 64 && shell_->stderr_fd() >= 0; ++i) {
-      ssize_t n = ::read(shell_->stderr_fd(), buffer.data(), buffer.size());
-      if (n <= 0) break;
-      on_output(true, std::string_view(buffer.data(), static_cast<size_t>(n)));
-    }
+  if (shell_died_in_stage) {
     shell_->close_stdin();
     Result<ProcessStatus> status = shell_->wait();
     shell_.reset();
