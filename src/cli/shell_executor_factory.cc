@@ -132,14 +132,10 @@ Result<std::unique_ptr<Executor>> LocalExecutorFactory::create(const RunnerSetti
   options.base_env = base_env_;
   options.login_shell = !local_project_;
   options.reuse_shell = local_project_;
-  if (local_project_ && user_.empty() && options.shell == "bash") {
+  if (local_project_) {  // the executor uses it when it can (bash, no user)
     std::lock_guard lock(mu_);
     if (!session_pool_) {
-      session_pool_ = std::make_shared<ShellSessionPool>(ShellSessionOptions{
-          .argv = shell_command(options.shell, "", options.login_shell),
-          .env = options.base_env,
-          .cwd = options.working_dir,
-          .kill_grace = options.kill_grace});
+      session_pool_ = std::make_shared<ShellSessionPool>(session_options_for(options));
     }
     options.session_pool = session_pool_;
   }

@@ -48,6 +48,13 @@ std::vector<std::string> shell_command(const std::string& shell, const std::stri
   return {"su", "-s", "/bin/" + shell, user, "-c", login ? shell + " -l" : shell};
 }
 
+ShellSessionOptions session_options_for(const ShellExecutorOptions& options) {
+  return ShellSessionOptions{.argv = shell_command(options.shell, "", options.login_shell),
+                             .env = options.base_env,
+                             .cwd = options.working_dir,
+                             .kill_grace = options.kill_grace};
+}
+
 std::vector<std::string> merge_environment(const std::vector<std::string>& base,
                                            const std::vector<std::string>& overrides) {
   std::vector<std::string> merged;
@@ -78,7 +85,10 @@ ShellExecutor::ShellExecutor(ShellExecutorOptions options)
   traits_.default_builds_dir = (root / "builds").string();
   traits_.default_cache_dir = (root / "cache").string();
   traits_.exit_error_prefix = "exit status";
-  traits_.stage_in_subshell = options_.reuse_shell && options_.shell == "bash" && user_.empty();
+  traits_.stage_in_subshell = uses_session();
+  if (traits_.stage_in_subshell && !options_.session_pool) {
+    options_.session_pool = std::make_shared<ShellSessionPool>(session_options_for(options_));
+  }
 }
 
 Result<> ShellExecutor::prepare(const JobSpec& /*job*/, const PrepareOptions& options,
@@ -106,16 +116,8 @@ Result<ExitStatus> ShellExecutor::run(const StageScript& script, TraceSink& trac
   auto on_output = [&trace](bool is_stderr, std::string_view bytes) {
     trace.write(is_stderr ? kScriptStderr : kScriptStdout, bytes);
   };
-  if (options_.reuse_shell && options_.shell == "bash" && user_.empty() && script.env.empty()) {
-    if (!session_) {
-      session_ = options_.session_pool
-                     ? options_.session_pool->take()
-                     : std::make_unique<ShellSession>(ShellSessionOptions{
-                           .argv = shell_command(options_.shell, "", options_.login_shell),
-                           .env = options_.base_env,
-                           .cwd = options_.working_dir,
-                           .kill_grace = options_.kill_grace});
-    }
+  if (uses_session() && options_.session_pool && script.env.empty()) {
+    if (!session_) session_ = options_.session_pool->take();
     Result<ExitStatus> status = session_->run(script.script, on_output, stop);
     trace.flush(kScriptStdout);
     trace.flush(kScriptStderr);

@@ -27,7 +27,7 @@ struct ShellExecutorOptions {
   // Runs every stage of the job as a subshell of one shell (ShellSession) instead of a shell
   // per stage. `exec` only: bash, no `user`.
   bool reuse_shell = false;
-  // With reuse_shell: sessions shared with the run's other jobs (else one per job).
+  // With reuse_shell: sessions shared with the run's other jobs (else the executor's own).
   std::shared_ptr<ShellSessionPool> session_pool{};
   // SIGTERM -> SIGKILL grace on cancel; the official shell executor fixes it at 10 min.
   std::chrono::milliseconds kill_grace{std::chrono::minutes(10)};
@@ -51,6 +51,9 @@ class ShellExecutor final : public Executor {
   void cleanup() noexcept override;
 
  private:
+  // Stages run in a ShellSession: reuse_shell, bash, and no `user` (su gets a shell per stage).
+  bool uses_session() const { return options_.reuse_shell && options_.shell == "bash" && user_.empty(); }
+
   ShellExecutorOptions options_;
   std::unique_ptr<ShellSession> session_;
   ExecutorTraits traits_;
@@ -60,6 +63,9 @@ class ShellExecutor final : public Executor {
 // The command line for one stage: `bash -l`, or `su -s /bin/bash <user> -c "bash -l"`.
 std::vector<std::string> shell_command(const std::string& shell, const std::string& user,
                                        bool login = true);
+
+// The sessions an executor with these options runs its stages in (reuse_shell).
+ShellSessionOptions session_options_for(const ShellExecutorOptions& options);
 
 // `base` followed by `overrides`, "KEY=VALUE" entries; for equal keys the later entry
 // wins and keeps the position of the first occurrence.
