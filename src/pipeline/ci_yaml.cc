@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -18,6 +17,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "pipeline/inputs.h"
+#include "pipeline/local_job_spec.h"
 #include "pipeline/rules.h"
 #include "util/strings.h"
 
@@ -1411,25 +1411,14 @@ constexpr int kMaxIncludes = 150;
 
 // Files git would commit (tracked + untracked not ignored), or every file when not a repository.
 std::vector<std::string> project_files(const std::filesystem::path& dir) {
-  std::string command = "git -C '" + replace_all(dir.string(), "'", "'\\''") +
-                        "' ls-files -z --cached --others --exclude-standard 2>/dev/null";
   std::vector<std::string> files;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::string out;
-    char buffer[65536];
-    size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    if (::pclose(pipe) == 0) {
-      size_t start = 0;
-      while (start < out.size()) {
-        size_t end = out.find('\0', start);
-        if (end == std::string::npos) end = out.size();
-        if (end > start) files.push_back(out.substr(start, end - start));
-        start = end + 1;
-      }
-      std::sort(files.begin(), files.end());
-      return files;
+  if (std::optional<std::string> out =
+          run_git(dir, "ls-files -z --cached --others --exclude-standard")) {
+    for (std::string& file : split(*out, '\0')) {
+      if (!file.empty()) files.push_back(std::move(file));
     }
+    std::sort(files.begin(), files.end());
+    return files;
   }
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
