@@ -390,8 +390,10 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   TraceBuffer trace(run.trace_options(), clock_);
   // coverage: (§11.2): the last log line that matches wins.
   std::string coverage_pending;
+  const std::optional<std::regex> coverage =
+      job.coverage.empty() ? std::nullopt : coverage_regex(job.coverage);
   auto scan_coverage = [&](std::string_view bytes, bool flush) {
-    if (job.coverage.empty()) return;
+    if (!coverage) return;
     coverage_pending.append(bytes);
     size_t start = 0;
     while (true) {
@@ -400,7 +402,7 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
       size_t end = nl == std::string::npos ? coverage_pending.size() : nl;
       std::string line = strip_ansi(strip_sections(
           std::string_view(coverage_pending).substr(start, end - start)));
-      if (std::optional<std::string> found = coverage_in_line(job.coverage, line)) {
+      if (std::optional<std::string> found = coverage_in_line(*coverage, line)) {
         result.coverage = *found;
       }
       start = end + 1;

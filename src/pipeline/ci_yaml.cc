@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -15,9 +14,11 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include "pipeline/inputs.h"
+#include "pipeline/local_job_spec.h"
 #include "pipeline/rules.h"
 #include "util/strings.h"
 
@@ -1411,25 +1412,14 @@ constexpr int kMaxIncludes = 150;
 
 // Files git would commit (tracked + untracked not ignored), or every file when not a repository.
 std::vector<std::string> project_files(const std::filesystem::path& dir) {
-  std::string command = "git -C '" + replace_all(dir.string(), "'", "'\\''") +
-                        "' ls-files -z --cached --others --exclude-standard 2>/dev/null";
   std::vector<std::string> files;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::string out;
-    char buffer[65536];
-    size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    if (::pclose(pipe) == 0) {
-      size_t start = 0;
-      while (start < out.size()) {
-        size_t end = out.find('\0', start);
-        if (end == std::string::npos) end = out.size();
-        if (end > start) files.push_back(out.substr(start, end - start));
-        start = end + 1;
-      }
-      std::sort(files.begin(), files.end());
-      return files;
+  if (std::optional<std::string> out =
+          run_git(dir, "ls-files -z --cached --others --exclude-standard")) {
+    for (std::string& file : split(*out, '\0')) {
+      if (!file.empty()) files.push_back(std::move(file));
     }
+    std::sort(files.begin(), files.end());
+    return files;
   }
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
@@ -1444,24 +1434,21 @@ std::vector<std::string> project_files(const std::filesystem::path& dir) {
   return files;
 }
 
-// `*` within one path segment, `**` across segments (§6.2).
-bool include_glob_match(const std::string& pattern, const std::string& path) {
+// The RE2 pattern of an include wildcard: `*` within one path segment, `**` across segments
+// (§6.2), everything else literal. Compiled once per include entry, not once per project file.
+std::string include_glob_regex(std::string_view pattern) {
   std::string re;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '*' && i + 1 < pattern.size() && pattern[i + 1] == '*') {
-      re += ".*";
-      ++i;
-    } else if (c == '*') {
-      re += "[^/]*";
-    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-') {
-      re += c;
-    } else {
-      re += '\\';
-      re += c;
-    }
+  size_t literal = 0;
+  for (size_t i = 0; i <= pattern.size(); ++i) {
+    if (i < pattern.size() && pattern[i] != '*') continue;
+    re += RE2::QuoteMeta(pattern.substr(literal, i - literal));
+    if (i == pattern.size()) break;
+    bool two = i + 1 < pattern.size() && pattern[i + 1] == '*';
+    re += two ? ".*" : "[^/]*";
+    if (two) ++i;
+    literal = i + 1;
   }
-  return std::regex_match(path, std::regex(re));
+  return re;
 }
 
 // The header document of a file (§3.7): `docs[0]` when it is a mapping with `spec` and a body
@@ -1771,8 +1758,9 @@ class IncludeResolver {
     if (files_.empty()) files_ = project_files(dir_);
     std::vector<std::string> out;
     bool wildcard = path.find('*') != std::string::npos;
+    RE2 glob(wildcard ? include_glob_regex(path) : std::string(), RE2::Quiet);
     for (const std::string& file : files_) {
-      if (wildcard ? include_glob_match(path, file) : file == path) out.push_back(file);
+      if (wildcard ? RE2::FullMatch(file, glob) : file == path) out.push_back(file);
     }
     if (out.empty()) {
       return rep.error(entry.line,

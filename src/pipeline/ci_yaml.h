@@ -50,7 +50,8 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
 
 // The variables §6.7 lets `include` see: the predefined CI_PROJECT_*, CI_SERVER_*,
 // CI_DEFAULT_BRANCH, CI_COMMIT_REF_NAME, CI_PIPELINE_SOURCE, CI_PIPELINE_TRIGGERED and
-// GITLAB_FEATURES, then every command-line variable (they count as pipeline variables).
+// GITLAB_FEATURES, then every variable of `cli`: the variables file's unscoped entries and the
+// command-line variables, lowest first (they count as project and pipeline variables).
 ExpressionVariables include_variables(const Variables& predefined, const Variables& cli);
 
 // Reads `file` and parses it; a missing or unreadable file is kNotFound / kIo. Messages use

@@ -444,22 +444,6 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   if (!in) return report_error(err, fmt::format("{}: cannot be read", options.file));
   std::stringstream text;
   text << in.rdbuf();
-  // include values, include:rules and expand_vars see the project's predefined and the
-  // command-line variables (§6.7).
-  GitFacts git = read_git_facts(options.project_dir);
-  Variables predefined = predefined_variables(git, options.project_dir, options.file);
-  IncludeContext context{.project_dir = options.project_dir,
-                         .variables = include_variables(predefined, cli_variables),
-                         .inputs = std::move(pipeline_inputs)};
-  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, context);
-  if (!pipeline) return report_error(err, pipeline.error().message);
-  for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
-
-  if (options.preview) {
-    out << pipeline->merged_yaml;
-    return 0;
-  }
-
   // The variables file (§7.1 #4, §7.7): named by --variables-file, else gitlab-ci-local's.
   std::vector<ProjectVariable> project_variables;
   {
@@ -481,6 +465,24 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
       if (!parsed) return report_error(err, parsed.error().message);
       project_variables = std::move(*parsed);
     }
+  }
+
+  // include values, include:rules and expand_vars see the project's predefined variables, the
+  // variables file's unscoped entries and the command-line variables (§6.7 Local).
+  GitFacts git = read_git_facts(options.project_dir);
+  Variables predefined = predefined_variables(git, options.project_dir, options.file);
+  Variables include_visible = project_variables_for(project_variables, "");
+  include_visible.insert(include_visible.end(), cli_variables.begin(), cli_variables.end());
+  IncludeContext context{.project_dir = options.project_dir,
+                         .variables = include_variables(predefined, include_visible),
+                         .inputs = std::move(pipeline_inputs)};
+  Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, context);
+  if (!pipeline) return report_error(err, pipeline.error().message);
+  for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
+
+  if (options.preview) {
+    out << pipeline->merged_yaml;
+    return 0;
   }
 
   SystemClock system_clock;

@@ -293,6 +293,18 @@ TEST_F(RunExec, VariablesFileSitsBetweenYamlAndCommandLine) {  // pipeline-yaml 
       << err_.str();
 }
 
+TEST_F(RunExec, IncludeSeesTheVariablesFileBelowTheCommandLine) {  // pipeline-yaml §6.7 Local
+  std::filesystem::create_directories(dir_.path() / "ci");
+  write("from_file: {script: x}\n", "ci/file.yml");
+  write("from_cli: {script: x}\n", "ci/cli.yml");
+  write("include: ci/$WHICH.yml\n");
+  write("WHICH: file\n", kDefaultVariablesFile);
+  EXPECT_EQ(run({}), 0) << err_.str();
+  EXPECT_EQ(launcher_.started(), Strings{"from_file"});
+  EXPECT_EQ(run({.variables = {"WHICH=cli"}}), 0) << err_.str();
+  EXPECT_EQ(launcher_.started(), (Strings{"from_file", "from_cli"}));
+}
+
 TEST_F(RunExec, StartInIsAtMostAWeek) {  // pipeline-yaml §4.4
   write("late: {script: x, when: delayed, start_in: 8 days}\n");
   EXPECT_EQ(run({}), 1);

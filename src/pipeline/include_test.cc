@@ -315,6 +315,24 @@ TEST(Include, RulesExistsAndWhen) {
   EXPECT_EQ(names("      - changes: [src/**]\n"), (Strings{"a", "job"}));
 }
 
+TEST(Include, LocalWildcardsFollowSection6_2) {
+  Project project;  // not a git repository: every file of the directory counts
+  project.write("configs/top.yml", "top: {script: x}\n");
+  project.write("configs/sub/deep.yml", "deep: {script: x}\n");
+  project.write("configs/c++.yml", "cpp: {script: x}\n");
+  project.write("configsXtop.yml", "dot_is_literal: {script: x}\n");
+  auto names = [&project](const std::string& pattern) {
+    return job_names(project.ok("include: '" + pattern + "'\njob: {script: x}\n"));
+  };
+  EXPECT_EQ(names("configs/*.yml"), (Strings{"cpp", "top", "job"}));
+  EXPECT_EQ(names("configs/**.yml"), (Strings{"cpp", "deep", "top", "job"}));
+  EXPECT_EQ(names("configs/**/*.yml"), (Strings{"deep", "job"}));
+  EXPECT_EQ(names("configs/c++*.yml"), (Strings{"cpp", "job"}));
+  EXPECT_EQ(names("configs*top.yml"), (Strings{"dot_is_literal", "job"}));
+  EXPECT_NE(project.error("include: 'configs/*.yaml'\njob: {script: x}\n").find("matches no file"),
+            std::string::npos);
+}
+
 TEST(Include, RulesErrors) {
   Project project;
   project.write("ci/a.yml", "a: {script: echo a}\n");

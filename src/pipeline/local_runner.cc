@@ -66,7 +66,7 @@ std::vector<std::string> artifact_sources(const PipelineGraph& graph,
   return out;
 }
 
-std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line) {
+std::optional<std::regex> coverage_regex(std::string_view regex) {
   std::string pattern(regex);
   if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
     pattern = pattern.substr(1, pattern.size() - 2);
@@ -76,12 +76,20 @@ std::optional<std::string> coverage_in_line(std::string_view regex, std::string_
     pattern.erase(0, 4);
     flags |= std::regex::icase;
   }
-  std::regex re;
   try {
-    re = std::regex(pattern, flags);
+    return std::regex(pattern, flags);
   } catch (const std::regex_error&) {
     return std::nullopt;
   }
+}
+
+std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line) {
+  std::optional<std::regex> re = coverage_regex(regex);
+  if (!re) return std::nullopt;
+  return coverage_in_line(*re, line);
+}
+
+std::optional<std::string> coverage_in_line(const std::regex& re, std::string_view line) {
   std::string text(line);
   std::string last;
   bool found = false;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <regex>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -129,6 +130,10 @@ std::vector<std::string> artifact_sources(const PipelineGraph& graph,
 // last match in the line (its last capture group when the regex has groups, as GitLab's
 // scan.flatten.last), and in it the first number, leading zeros removed.
 std::optional<std::string> coverage_in_line(std::string_view regex, std::string_view line);
+// The same with the regex compiled once by coverage_regex() (nullopt when it does not compile):
+// a job's log is scanned line by line, so the caller compiles once per job, not once per line.
+std::optional<std::regex> coverage_regex(std::string_view regex);
+std::optional<std::string> coverage_in_line(const std::regex& re, std::string_view line);
 
 // Whether a job whose `attempt` (0 = first run) ended with the failure `outcome` runs again
 // (pipeline-yaml §9.8): fewer than retry:max retries so far, and its reason is in retry:when

@@ -332,5 +332,13 @@ TEST(CoverageInLine, GitLabExamples) {  // pipeline-yaml §11.2, gcl's vectors
   EXPECT_EQ(coverage_in_line("/[/", "bad regex"), std::nullopt);
 }
 
+TEST(CoverageInLine, CompiledOnceMatchesLikeTheText) {
+  std::optional<std::regex> re = coverage_regex("/(?i)cov (\\d+)/");
+  ASSERT_TRUE(re.has_value());
+  EXPECT_EQ(coverage_in_line(*re, "COV 007 and cov 42"), "42");
+  EXPECT_EQ(coverage_in_line(*re, "no numbers here"), std::nullopt);
+  EXPECT_FALSE(coverage_regex("/[/").has_value());
+}
+
 }  // namespace
 }  // namespace glr
