@@ -8,14 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "pipeline/local_job_spec.h"
 #include "util/strings.h"
 #include "util/unique_fd.h"
 
@@ -24,28 +23,6 @@ namespace glr {
 namespace fs = std::filesystem;
 
 namespace {
-
-// NUL-separated output of `git -C dir ls-files ...`; nullopt when git fails.
-std::optional<std::vector<std::string>> git_files(const fs::path& dir) {
-  std::string command = "git -C '" + replace_all(dir.string(), "'", "'\\''") +
-                        "' ls-files -z --cached --others --exclude-standard 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) return std::nullopt;
-  std::string out;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0) out.append(buffer, n);
-  if (::pclose(pipe.release()) != 0) return std::nullopt;
-  std::vector<std::string> files;
-  size_t start = 0;
-  while (start < out.size()) {
-    size_t end = out.find('\0', start);
-    if (end == std::string::npos) end = out.size();
-    if (end > start) files.push_back(out.substr(start, end - start));
-    start = end + 1;
-  }
-  return files;
-}
 
 Result<> clone_file(const fs::path& from, const fs::path& to, mode_t mode) {
   UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
@@ -106,7 +83,13 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
 }  // namespace
 
 std::optional<std::vector<std::string>> list_project_files(const fs::path& src) {
-  return git_files(src);
+  std::optional<std::string> out = run_git(src, "ls-files -z --cached --others --exclude-standard");
+  if (!out) return std::nullopt;
+  std::vector<std::string> files;
+  for (std::string& file : split(*out, '\0')) {
+    if (!file.empty()) files.push_back(std::move(file));
+  }
+  return files;
 }
 
 Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,
