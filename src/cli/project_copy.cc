@@ -85,11 +85,7 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
 std::optional<std::vector<std::string>> list_project_files(const fs::path& src) {
   std::optional<std::string> out = run_git(src, "ls-files -z --cached --others --exclude-standard");
   if (!out) return std::nullopt;
-  std::vector<std::string> files;
-  for (std::string& file : split(*out, '\0')) {
-    if (!file.empty()) files.push_back(std::move(file));
-  }
-  return files;
+  return split_nonempty(*out, '\0');
 }
 
 Result<ProjectCopyStats> copy_project(const fs::path& src, const fs::path& dest,

@@ -13,18 +13,6 @@ namespace {
 
 std::string shell_word(const std::string& s) { return "'" + replace_all(s, "'", "'\\''") + "'"; }
 
-std::vector<std::string> split_nul(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nul = text.find('\0', start);
-    if (nul == std::string::npos) nul = text.size();
-    if (nul > start) out.push_back(text.substr(start, nul - start));
-    start = nul + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>* ChangedFiles::since_merge_base() {
@@ -57,9 +45,10 @@ ChangedFiles git_changed_files(const std::filesystem::path& project_dir,
     if (!diff) return std::nullopt;
     if (!*untracked) {
       *untracked =
-          split_nul(run_git(project_dir, "ls-files --others --exclude-standard -z").value_or(""));
+          split_nonempty(run_git(project_dir, "ls-files --others --exclude-standard -z").value_or(""),
+                         '\0');
     }
-    std::vector<std::string> files = split_nul(*diff);
+    std::vector<std::string> files = split_nonempty(*diff, '\0');
     files.insert(files.end(), (*untracked)->begin(), (*untracked)->end());
     return files;
   };

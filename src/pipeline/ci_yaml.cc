@@ -1415,9 +1415,7 @@ std::vector<std::string> project_files(const std::filesystem::path& dir) {
   std::vector<std::string> files;
   if (std::optional<std::string> out =
           run_git(dir, "ls-files -z --cached --others --exclude-standard")) {
-    for (std::string& file : split(*out, '\0')) {
-      if (!file.empty()) files.push_back(std::move(file));
-    }
+    files = split_nonempty(*out, '\0');
     std::sort(files.begin(), files.end());
     return files;
   }

@@ -28,6 +28,14 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
+std::vector<std::string> split_nonempty(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  for (std::string& field : split(s, sep)) {
+    if (!field.empty()) out.push_back(std::move(field));
+  }
+  return out;
+}
+
 std::vector<std::string> split_fields(std::string_view s) {
   std::vector<std::string> out;
   size_t i = 0;

@@ -10,6 +10,8 @@ namespace glr {
 
 std::string_view trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
+// split() without the empty fields: "a\0\0b\0" -> {"a", "b"} (git's -z output).
+std::vector<std::string> split_nonempty(std::string_view s, char sep);
 // Splits on runs of ASCII whitespace, dropping empty fields (Go strings.Fields).
 std::vector<std::string> split_fields(std::string_view s);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);

@@ -11,6 +11,13 @@ TEST(Strings, SplitFieldsDropsEmptyRuns) {
   EXPECT_TRUE(split_fields("   ").empty());
 }
 
+TEST(Strings, SplitNonemptyDropsEmptyFields) {
+  EXPECT_EQ(split_nonempty(std::string_view("a\0\0b\0", 5), '\0'),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(split_nonempty("", '\0').empty());
+  EXPECT_EQ(split_nonempty("x", ','), (std::vector<std::string>{"x"}));
+}
+
 TEST(Strings, ParseGoBoolAcceptsExactlyGoSpellings) {
   EXPECT_EQ(parse_go_bool("True"), true);
   EXPECT_EQ(parse_go_bool("t"), true);
