@@ -21,11 +21,7 @@ start_credential_server() {  # EXPIRES_IN -> CRED_PORT
     >"$WORK/cred.out" 2>"$WORK/cred.err" &
   PIDS+=($!)
   CRED_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    if grep -q "listening on" "$WORK/cred.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  wait_for_line "$WORK/cred.out" "listening on" 100
   CRED_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$WORK/cred.out")
   [ -n "$CRED_PORT" ] || fail "credential server did not start: $(cat "$WORK/cred.err")"
 }

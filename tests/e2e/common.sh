@@ -40,16 +40,23 @@ run_expect() {
   fi
 }
 
+# wait_for_line FILE PATTERN TRIES: polls every 0.1 s, at most TRIES times, until the file
+# holds a line matching the grep pattern (a server's "listening on"); returns 0 either way, the
+# caller checks what it parses out of the file.
+wait_for_line() {
+  local i
+  for i in $(seq 1 "$3"); do
+    if grep -q "$2" "$1" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+}
+
 # start_fake_gitlab: starts the fake server, sets FAKE_URL.
 start_fake_gitlab() {
   : "${FAKE_GITLAB:?FAKE_GITLAB must point at the fake-gitlab binary}"
   "$FAKE_GITLAB" --port 0 "$@" >"$WORK/fake.out" 2>"$WORK/fake.err" &
   PIDS+=($!)
-  local i
-  for i in $(seq 1 100); do
-    if grep -q "listening on" "$WORK/fake.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  wait_for_line "$WORK/fake.out" "listening on" 100
   FAKE_URL=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$WORK/fake.out" | head -1)
   [ -n "$FAKE_URL" ] || fail "fake gitlab did not start: $(cat "$WORK/fake.err")"
 }
@@ -67,11 +74,7 @@ start_s3rver() {
   HOME="$S3_DATA" "$S3RVER" -d "$S3_DATA" -a 127.0.0.1 -p 0 --configure-bucket cache \
     --no-vhost-buckets >"$WORK/s3rver.out" 2>"$WORK/s3rver.err" &
   PIDS+=($!)
-  local i
-  for i in $(seq 1 200); do
-    if grep -q "listening on 127.0.0.1:" "$WORK/s3rver.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  wait_for_line "$WORK/s3rver.out" "listening on 127.0.0.1:" 200
   S3_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/s3rver.out" | head -1)
   [ -n "$S3_PORT" ] || fail "s3rver did not start: $(cat "$WORK/s3rver.out" "$WORK/s3rver.err")"
 }
@@ -91,11 +94,7 @@ start_fake_kube() {
   mkdir -p "$WORK/kube"
   "$FAKE_KUBE" --dir "$WORK/kube" --port 0 "$@" >"$WORK/kube.out" 2>"$WORK/kube.err" &
   PIDS+=($!)
-  local i
-  for i in $(seq 1 100); do
-    if grep -q "listening on" "$WORK/kube.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  wait_for_line "$WORK/kube.out" "listening on" 100
   KUBE_URL=$(sed -n 's/^listening on \(https[^ ]*\).*/\1/p' "$WORK/kube.out" | head -1)
   [ -n "$KUBE_URL" ] || fail "fake kube did not start: $(cat "$WORK/kube.err")"
   export KUBECONFIG="$WORK/kube/kubeconfig"
