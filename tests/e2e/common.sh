@@ -87,6 +87,21 @@ control() {  # control METHOD PATH [DATA]
   fi
 }
 
+# seed_git_project: a bare repo with one commit (file.txt, "content from git") on main, served
+# by the fake GitLab as group/project.git; sets SHA (the commit) and GITLAB_PORT (the fake's port,
+# for repo URLs on 127.0.0.1). Call after start_fake_gitlab.
+seed_git_project() {
+  GITLAB_PORT=$(echo "$FAKE_URL" | sed 's#.*:\([0-9]*\)/#\1#')
+  git init -q --bare "$WORK/project.git"
+  git init -q -b main "$WORK/seed"
+  echo "content from git" > "$WORK/seed/file.txt"
+  git -C "$WORK/seed" add file.txt
+  git -C "$WORK/seed" -c user.name=t -c user.email=t@example.com commit -q -m init
+  git -C "$WORK/seed" push -q "$WORK/project.git" main
+  SHA=$(git -C "$WORK/seed" rev-parse HEAD)
+  control POST "git?path=group/project.git&dir=$WORK/project.git" >/dev/null
+}
+
 # start_fake_kube [ARGS...]: starts the fake Kubernetes API server, sets KUBE_URL and exports
 # KUBECONFIG. Scripts that drive kubectl call need_kubectl first (exit 77 = skipped).
 start_fake_kube() {

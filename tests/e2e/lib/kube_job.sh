@@ -10,15 +10,7 @@ kube_setup() {
   mkdir -p "$WORK/kube-bin"
   ln -sf "$GLRUNNER" "$WORK/kube-bin/gitlab-runner-helper"
   start_fake_kube --token kube-e2e-token --path "$WORK/kube-bin"
-  GITLAB_PORT=$(echo "$FAKE_URL" | sed 's#.*:\([0-9]*\)/#\1#')
-  git init -q --bare "$WORK/project.git"
-  git init -q -b main "$WORK/seed"
-  echo "content from git" > "$WORK/seed/file.txt"
-  git -C "$WORK/seed" add file.txt
-  git -C "$WORK/seed" -c user.name=t -c user.email=t@example.com commit -q -m init
-  git -C "$WORK/seed" push -q "$WORK/project.git" main
-  SHA=$(git -C "$WORK/seed" rev-parse HEAD)
-  control POST "git?path=group/project.git&dir=$WORK/project.git" >/dev/null
+  seed_git_project
   control POST runners "glrt-t1_kubee2etok1" >/dev/null
   cat > "$WORK/config.toml" <<TOML
 concurrent = 1
