@@ -102,6 +102,32 @@ seed_git_project() {
   control POST "git?path=group/project.git&dir=$WORK/project.git" >/dev/null
 }
 
+# shell_job NAME SCRIPT_JSON_ARRAY EXTRA_FIELDS [PROJECT_ID] [REPO]: prints the payload of a job
+# with GIT_STRATEGY=none (no clone) whose one script step runs SCRIPT_JSON_ARRAY; EXTRA_FIELDS
+# are top-level JSON members ("cache":[...] or "artifacts":[...],"dependencies":[...]).
+# PROJECT_ID defaults to 5; the repo URL names group/REPO.git (default project).
+shell_job() {
+  cat <<JSON
+{"id":0,"token":"","allow_git_fetch":false,
+ "job_info":{"name":"$1","stage":"test","project_id":${4:-5},"project_name":"project"},
+ "git_info":{"repo_url":"http://127.0.0.1/group/${5:-project}.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
+ "runner_info":{"timeout":600},
+ "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
+   {"key":"GIT_STRATEGY","value":"none","public":true}],
+ "steps":[{"name":"script","script":$2,"timeout":600,"when":"on_success","allow_failure":false}],
+ $3,
+ "features":{"trace_sections":true}}
+JSON
+}
+
+# expect_job_success N ID: stores the fake GitLab's record of job ID in $WORK/jobN.json and its
+# log in $WORK/traceN.txt; fails ("job N not successful", the log shown) unless its state is success.
+expect_job_success() {
+  control GET "jobs/$2" > "$WORK/job$1.json"
+  jq -r .trace "$WORK/job$1.json" > "$WORK/trace$1.txt"
+  [ "$(jq -r .state "$WORK/job$1.json")" = success ] || { cat "$WORK/trace$1.txt"; fail "job $1 not successful"; }
+}
+
 # start_fake_kube [ARGS...]: starts the fake Kubernetes API server, sets KUBE_URL and exports
 # KUBECONFIG. Scripts that drive kubectl call need_kubectl first (exit 77 = skipped).
 start_fake_kube() {
