@@ -8,17 +8,7 @@ control POST runners "glrt-t1_e2etoken1234" >/dev/null
 
 job() {  # job NAME SCRIPT_JSON_ARRAY ARTIFACTS_JSON DEPENDENCIES_JSON
   # Each job gets its own project dir (the repo URL names it), so job 2 sees only what it downloads.
-  cat <<JSON
-{"id":0,"token":"","allow_git_fetch":false,
- "job_info":{"name":"$1","stage":"test","project_id":5,"project_name":"project"},
- "git_info":{"repo_url":"http://127.0.0.1/group/$1.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
- "runner_info":{"timeout":600},
- "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
-   {"key":"GIT_STRATEGY","value":"none","public":true}],
- "steps":[{"name":"script","script":$2,"timeout":600,"when":"on_success","allow_failure":false}],
- "artifacts":$3, "dependencies":$4,
- "features":{"trace_sections":true}}
-JSON
+  shell_job "$1" "$2" "\"artifacts\":$3, \"dependencies\":$4" 5 "$1"
 }
 
 id1=$(control POST jobs "$(job build \
@@ -32,9 +22,7 @@ id2=$(control POST jobs "$(job test '["cat out/a.txt out/sub/c.txt","test ! -e o
 run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken1234 \
   --executor shell --builds-dir "$WORK/builds" --max-builds 2 --wait-timeout 60 -d "$WORK"
 
-control GET "jobs/$id1" > "$WORK/job1.json"
-jq -r .trace "$WORK/job1.json" > "$WORK/trace1.txt"
-[ "$(jq -r .state "$WORK/job1.json")" = success ] || { cat "$WORK/trace1.txt"; fail "job 1 not successful"; }
+expect_job_success 1 "$id1"
 expect_not_contains "$WORK/trace1.txt" "Uploading artifacts is not supported by this executor."
 expect_contains "$WORK/trace1.txt" "out/: found 4 matching artifact files and directories"
 expect_contains "$WORK/trace1.txt" "out/**/*.log: excluded 1 files"
@@ -57,9 +45,7 @@ diff -u "$WORK/want.txt" "$WORK/list.txt" || fail "zip listing differs"
 control GET artifacts/1 | gzip -dc > "$WORK/report.xml"
 [ "$(cat "$WORK/report.xml")" = "<testsuite/>" ] || fail "report content: $(cat "$WORK/report.xml")"
 
-control GET "jobs/$id2" > "$WORK/job2.json"
-jq -r .trace "$WORK/job2.json" > "$WORK/trace2.txt"
-[ "$(jq -r .state "$WORK/job2.json")" = success ] || { cat "$WORK/trace2.txt"; fail "job 2 not successful"; }
+expect_job_success 2 "$id2"
 expect_contains "$WORK/trace2.txt" "Downloading artifacts for build ($id1)..."
 expect_contains "$WORK/trace2.txt" "Downloading artifacts from coordinator... ok"
 expect_contains "$WORK/trace2.txt" "hello"

@@ -8,17 +8,7 @@ start_fake_gitlab
 control POST runners "glrt-t1_e2etoken1234" >/dev/null
 
 job() {  # job NAME SCRIPT_JSON_ARRAY CACHE_JSON
-  cat <<JSON
-{"id":0,"token":"","allow_git_fetch":false,
- "job_info":{"name":"$1","stage":"test","project_id":5,"project_name":"project"},
- "git_info":{"repo_url":"http://127.0.0.1/group/project.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
- "runner_info":{"timeout":600},
- "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
-   {"key":"GIT_STRATEGY","value":"none","public":true}],
- "steps":[{"name":"script","script":$2,"timeout":600,"when":"on_success","allow_failure":false}],
- "cache":$3,
- "features":{"trace_sections":true}}
-JSON
+  shell_job "$1" "$2" "\"cache\":$3"
 }
 
 id1=$(control POST jobs "$(job build '["mkdir -p vendor","echo cached-gem > vendor/gem.rb"]' \
@@ -30,9 +20,7 @@ run_expect 0 "$GLRUNNER" run-single --url "$FAKE_URL" --token glrt-t1_e2etoken12
   --executor shell --builds-dir "$WORK/builds" --cache-dir "$WORK/cache" --max-builds 2 \
   --wait-timeout 60 -d "$WORK"
 
-control GET "jobs/$id1" > "$WORK/job1.json"
-jq -r .trace "$WORK/job1.json" > "$WORK/trace1.txt"
-[ "$(jq -r .state "$WORK/job1.json")" = success ] || { cat "$WORK/trace1.txt"; fail "job 1 not successful"; }
+expect_job_success 1 "$id1"
 expect_not_contains "$WORK/trace1.txt" "Creating cache is not supported by this executor."
 expect_contains "$WORK/trace1.txt" "Creating cache deps-main..."
 expect_contains "$WORK/trace1.txt" "vendor: found 2 matching artifact files and directories"
@@ -41,9 +29,7 @@ archive=$(find "$WORK/cache" -name cache.zip -path '*deps-main*' | head -1)
 [ -n "$archive" ] || fail "no cache.zip under $WORK/cache: $(find "$WORK/cache")"
 [ -f "$(dirname "$archive")/metadata.json" ] || fail "no metadata.json beside $archive"
 
-control GET "jobs/$id2" > "$WORK/job2.json"
-jq -r .trace "$WORK/job2.json" > "$WORK/trace2.txt"
-[ "$(jq -r .state "$WORK/job2.json")" = success ] || { cat "$WORK/trace2.txt"; fail "job 2 not successful"; }
+expect_job_success 2 "$id2"
 expect_contains "$WORK/trace2.txt" "Checking cache for deps-feature..."
 expect_contains "$WORK/trace2.txt" "WARNING: Cache file does not exist"
 expect_contains "$WORK/trace2.txt" "Checking cache for deps-main..."

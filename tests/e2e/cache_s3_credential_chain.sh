@@ -21,27 +21,13 @@ start_credential_server() {  # EXPIRES_IN -> CRED_PORT
     >"$WORK/cred.out" 2>"$WORK/cred.err" &
   PIDS+=($!)
   CRED_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    if grep -q "listening on" "$WORK/cred.out" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  wait_for_line "$WORK/cred.out" "listening on" 100
   CRED_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$WORK/cred.out")
   [ -n "$CRED_PORT" ] || fail "credential server did not start: $(cat "$WORK/cred.err")"
 }
 
 job() {  # job NAME SCRIPT_JSON_ARRAY POLICY KEY
-  cat <<JSON
-{"id":0,"token":"","allow_git_fetch":false,
- "job_info":{"name":"$1","stage":"test","project_id":7,"project_name":"project"},
- "git_info":{"repo_url":"http://127.0.0.1/group/project.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
- "runner_info":{"timeout":600},
- "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
-   {"key":"GIT_STRATEGY","value":"none","public":true}],
- "steps":[{"name":"script","script":$2,"timeout":600,"when":"on_success","allow_failure":false}],
- "cache":[{"key":"$4","paths":["vendor"],"policy":"$3"}],
- "features":{"trace_sections":true}}
-JSON
+  shell_job "$1" "$2" "\"cache\":[{\"key\":\"$4\",\"paths\":[\"vendor\"],\"policy\":\"$3\"}]" 7
 }
 
 # check_mode NAME EXPIRES_IN MIN_FETCHES MAX_FETCHES ENV... (@PORT@ = the credential server's port)

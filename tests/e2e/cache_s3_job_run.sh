@@ -35,17 +35,7 @@ check_interval = 1
 TOML
 
 job() {  # job NAME SCRIPT_JSON_ARRAY CACHE_JSON
-  cat <<JSON
-{"id":0,"token":"","allow_git_fetch":false,
- "job_info":{"name":"$1","stage":"test","project_id":5,"project_name":"project"},
- "git_info":{"repo_url":"http://127.0.0.1/group/project.git","ref":"main","sha":"0000000000000000000000000000000000000000","ref_type":"branch"},
- "runner_info":{"timeout":600},
- "variables":[{"key":"CI_JOB_TOKEN","value":"{{JOB_TOKEN}}","public":false,"masked":true},
-   {"key":"GIT_STRATEGY","value":"none","public":true}],
- "steps":[{"name":"script","script":$2,"timeout":600,"when":"on_success","allow_failure":false}],
- "cache":$3,
- "features":{"trace_sections":true}}
-JSON
+  shell_job "$1" "$2" "\"cache\":$3"
 }
 
 run_single() {
@@ -56,9 +46,7 @@ run_single() {
 id1=$(control POST jobs "$(job build '["mkdir -p vendor","echo cached-gem-s3 > vendor/gem.rb"]' \
   '[{"key":"deps-main","paths":["vendor"],"policy":"pull-push","when":"on_success"}]')" | jq -r .id)
 run_single
-control GET "jobs/$id1" > "$WORK/job1.json"
-jq -r .trace "$WORK/job1.json" > "$WORK/trace1.txt"
-[ "$(jq -r .state "$WORK/job1.json")" = success ] || { cat "$WORK/trace1.txt"; fail "job 1 not successful"; }
+expect_job_success 1 "$id1"
 expect_contains "$WORK/trace1.txt" "Creating cache deps-main..."
 expect_contains "$WORK/trace1.txt" "Uploading cache.zip to http://127.0.0.1:$S3_PORT/cache/ci/project/5/deps-main"
 expect_contains "$WORK/trace1.txt" "Created cache"
@@ -75,9 +63,7 @@ rm -rf "$WORK/builds" "$WORK/cache"
 id2=$(control POST jobs "$(job test '["cat vendor/gem.rb"]' \
   '[{"key":"deps-main","paths":["vendor"],"policy":"pull"}]')" | jq -r .id)
 run_single
-control GET "jobs/$id2" > "$WORK/job2.json"
-jq -r .trace "$WORK/job2.json" > "$WORK/trace2.txt"
-[ "$(jq -r .state "$WORK/job2.json")" = success ] || { cat "$WORK/trace2.txt"; fail "job 2 not successful"; }
+expect_job_success 2 "$id2"
 expect_contains "$WORK/trace2.txt" "Checking cache for deps-main..."
 expect_contains "$WORK/trace2.txt" "Downloading cache.zip from http://127.0.0.1:$S3_PORT/cache/ci/project/5/deps-main"
 expect_contains "$WORK/trace2.txt" "Successfully extracted cache"

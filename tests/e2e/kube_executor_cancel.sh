@@ -7,10 +7,7 @@ source "$(dirname "$0")/lib/kube_job.sh"
 kube_setup
 kube_job '[{"name":"script","script":["echo sleeping","sleep 120"],"timeout":600,"when":"on_success","allow_failure":false}]' \
   '"services":[{"name":"postgres:16","alias":"db","entrypoint":["sleep","600"]}],'
-"$GLRUNNER" run-single -c "$WORK/config.toml" --runner kube --max-builds 1 --wait-timeout 60 \
-  -d "$WORK" >"$WORK/out" 2>"$WORK/err" &
-runner=$!
-PIDS+=($runner)
+kube_start
 wait_for 60 sh -c "[ -n \"\$(curl -fsS --cacert '$WORK/kube/ca.crt' -H 'Authorization: Bearer kube-e2e-token' '$KUBE_URL/api/v1/namespaces/default/pods' | jq -r '.items[].metadata.name')\" ]" \
   || fail "no pod appeared"
 curl -fsS --cacert "$WORK/kube/ca.crt" -H "Authorization: Bearer kube-e2e-token" \
@@ -27,13 +24,8 @@ case "$(jq -r .metadata.name "$WORK/pod.json")" in
   *) fail "pod name $(jq -r .metadata.name "$WORK/pod.json")" ;;
 esac
 sleep 1
-control POST "jobs/$JOB_ID/cancel" >/dev/null
-start=$(date +%s)
-wait $runner || true
-elapsed=$(( $(date +%s) - start ))
-control GET "jobs/$JOB_ID" > "$WORK/record.json"
-jq -r .trace "$WORK/record.json" > "$WORK/trace.txt"
+kube_cancel
 expect_state canceled
-[ "$elapsed" -lt 30 ] || fail "took ${elapsed}s after cancel"
+[ "$ELAPSED" -lt 30 ] || fail "took ${ELAPSED}s after cancel"
 [ -z "$(kube_names pods)" ] || fail "pods left behind: $(kube_names pods)"
 echo ok

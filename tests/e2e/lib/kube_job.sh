@@ -10,15 +10,7 @@ kube_setup() {
   mkdir -p "$WORK/kube-bin"
   ln -sf "$GLRUNNER" "$WORK/kube-bin/gitlab-runner-helper"
   start_fake_kube --token kube-e2e-token --path "$WORK/kube-bin"
-  GITLAB_PORT=$(echo "$FAKE_URL" | sed 's#.*:\([0-9]*\)/#\1#')
-  git init -q --bare "$WORK/project.git"
-  git init -q -b main "$WORK/seed"
-  echo "content from git" > "$WORK/seed/file.txt"
-  git -C "$WORK/seed" add file.txt
-  git -C "$WORK/seed" -c user.name=t -c user.email=t@example.com commit -q -m init
-  git -C "$WORK/seed" push -q "$WORK/project.git" main
-  SHA=$(git -C "$WORK/seed" rev-parse HEAD)
-  control POST "git?path=group/project.git&dir=$WORK/project.git" >/dev/null
+  seed_git_project
   control POST runners "glrt-t1_kubee2etok1" >/dev/null
   cat > "$WORK/config.toml" <<TOML
 concurrent = 1
@@ -65,8 +57,33 @@ JSON
 kube_run() {
   run_expect "$1" "$GLRUNNER" run-single -c "$WORK/config.toml" --runner kube --max-builds 1 \
     --wait-timeout 60 -d "$WORK"
+  kube_record
+}
+
+# kube_record: the job's record in $WORK/record.json, its log in $WORK/trace.txt.
+kube_record() {
   control GET "jobs/$JOB_ID" > "$WORK/record.json"
   jq -r .trace "$WORK/record.json" > "$WORK/trace.txt"
+}
+
+# kube_start: run-single for one job in the background (output in $WORK/out, $WORK/err);
+# sets RUNNER_PID.
+kube_start() {
+  "$GLRUNNER" run-single -c "$WORK/config.toml" --runner kube --max-builds 1 --wait-timeout 60 \
+    -d "$WORK" >"$WORK/out" 2>"$WORK/err" &
+  RUNNER_PID=$!
+  PIDS+=($RUNNER_PID)
+}
+
+# kube_cancel [QUERY]: cancels the job (QUERY e.g. "?graceful=1"), waits for the runner from
+# kube_start to exit, sets ELAPSED (seconds from the cancel to its exit) and calls kube_record.
+kube_cancel() {
+  control POST "jobs/$JOB_ID/cancel${1:-}" >/dev/null
+  local start
+  start=$(date +%s)
+  wait "$RUNNER_PID" || true
+  ELAPSED=$(( $(date +%s) - start ))
+  kube_record
 }
 
 # kube_names RESOURCE: names of the objects of that kind in "default".
