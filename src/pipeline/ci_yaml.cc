@@ -19,6 +19,7 @@
 
 #include "pipeline/inputs.h"
 #include "pipeline/local_job_spec.h"
+#include "pipeline/local_runner.h"
 #include "pipeline/rules.h"
 #include "util/strings.h"
 
@@ -1154,6 +1155,11 @@ Result<JobConfig> read_job(const std::string& name, const ConfigValue& v, Report
       take(r.environment(f, k), job.environment);
     } else if (k == "coverage") {
       take(r.string(f, k), job.coverage);
+      // A pattern that does not compile would silently never match: say so here (§11.2).
+      if (ok && !job.coverage.empty() && !coverage_regex(job.coverage)) {
+        return rep.error(f.line > 0 ? f.line : v.line,
+                         fmt::format("jobs:{} coverage config must be a regular expression", name));
+      }
     } else if (k == "only" || k == "except") {
       if (!f.is_null()) take(r.only_except(f, k), k == "only" ? job.only : job.except);
     } else if (k == "start_in") {

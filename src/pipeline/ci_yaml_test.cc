@@ -386,6 +386,14 @@ TEST(CiYaml, EmptyFileIsAnError) {
             ".gitlab-ci.yml: Please provide content of .gitlab-ci.yml");
 }
 
+TEST(CiYaml, CoverageThatIsNotARegexIsAnErrorNamingTheLine) {
+  Result<PipelineConfig> p =
+      parse_pipeline("test:\n  script: x\n  coverage: '/total (\\d+/'\n", ".gitlab-ci.yml");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message,
+            ".gitlab-ci.yml:3: jobs:test coverage config must be a regular expression");
+}
+
 TEST(CiYaml, DuplicateKeyWarnsAndKeepsLast) {
   PipelineConfig p = parse_ok("job:\n  script: a\n  script: b\n");
   EXPECT_EQ(p.jobs.at(0).script, Strings{"b"});
