@@ -21,6 +21,7 @@
 #include "http/retrying_transport.h"
 #include "util/duration.h"
 #include "util/strings.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -345,28 +346,28 @@ int read_logs(const std::string& path, long long offset, std::chrono::nanosecond
     std::printf("error reading logs from %s: no attempts to open log file configured\n", path.c_str());
     return 1;
   }
-  int fd = -1;
-  for (long long i = 0; i < attempts && fd < 0; ++i) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) break;
+  UniqueFd fd;
+  for (long long i = 0; i < attempts; ++i) {
+    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.valid()) break;
     if (errno != ENOENT) {
       std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
       return 1;
     }
     ::sleep(1);
   }
-  if (fd < 0) {
+  if (!fd.valid()) {
     std::printf("error reading logs from %s: timeout waiting for file to be created\n", path.c_str());
     return 1;
   }
-  if (::lseek(fd, offset, SEEK_SET) < 0) {
+  if (::lseek(fd.get(), offset, SEEK_SET) < 0) {
     std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
     return 1;
   }
   std::string pending;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
