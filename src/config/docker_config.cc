@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace glr {
 namespace {
@@ -146,6 +147,13 @@ Result<DockerSettings> parse_docker_settings(const std::string& section_text) {
   if (const toml::node* n = t.get("services_privileged")) {
     if (!n->is_boolean()) return tl::unexpected(key_error("services_privileged", "expected true or false"));
     s.services_privileged = n->as_boolean()->get();
+  }
+  // Both are ints (-1 turns them off); a larger TOML integer would silently wrap.
+  for (auto [key, value] : {std::pair<const char*, int64_t>{"wait_for_services_timeout", wait},
+                            {"services_limit", limit}}) {
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return tl::unexpected(key_error(key, "integer " + std::to_string(value) + " is out of range"));
+    }
   }
   s.wait_for_services_timeout = static_cast<int>(wait);
   s.services_limit = static_cast<int>(limit);
