@@ -127,6 +127,16 @@ TEST(DockerConfig, BadValuesNameTheField) {
   EXPECT_NE(s.error().message.find("privileged"), std::string::npos);
 }
 
+TEST(DockerConfig, ServiceErrorsNameTheServiceAndKey) {
+  Result<DockerSettings> s =
+      parse_docker_settings("[[services]]\nname = 'a'\n[[services]]\nname = 5\n");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "[runners.docker] services[1].name: expected a string");
+  s = parse_docker_settings("[[services]]\nalias = 'kv'\n");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "[runners.docker] services[0].name: is required");
+}
+
 TEST(DockerConfig, IntegersOutOfIntRangeAreRefused) {
   Result<DockerSettings> s = parse_docker_settings("services_limit = 4294967297\n");
   ASSERT_FALSE(s);
