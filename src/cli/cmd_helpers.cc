@@ -378,14 +378,14 @@ int read_logs(const std::string& path, long long offset, std::chrono::nanosecond
     size_t start = 0;
     for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
       offset += static_cast<long long>(nl + 1 - start);
-      out += std::to_string(offset) + " " + pending.substr(start, nl + 1 - start);
+      out.append(std::to_string(offset)).append(1, ' ').append(pending, start, nl + 1 - start);
     }
     pending.erase(0, start);
     // Like the official reader, a line without its newline yet is sent as it is (with a
     // newline the runner removes again), and so is one longer than the buffer.
     if ((n == 0 && !pending.empty()) || pending.size() >= sizeof buf) {
       offset += static_cast<long long>(pending.size());
-      out += std::to_string(offset) + " " + pending + "\n";
+      out.append(std::to_string(offset)).append(1, ' ').append(pending).append(1, '\n');
       pending.clear();
     }
     if (!out.empty()) {
