@@ -70,17 +70,20 @@ Result<UniqueFd> open_write(const fs::path& p, mode_t mode) {
 // Deflating data that is already compressed (packages, images, .gz) costs most of an archive's
 // CPU time and saves nothing, so such entries are stored (issue 5: speed). The first 64 KiB are
 // deflated at level 1: an entry is stored when they do not shrink by 5%. The descriptor is left
-// at offset 0.
-Result<bool> looks_incompressible(int fd, const std::string& rel, std::vector<char>& buf) {
+// at offset 0. `out` is scratch space kept across entries.
+constexpr size_t kMinSample = 4096;  // smaller files are always deflated, without a sample
+
+Result<bool> looks_incompressible(int fd, const std::string& rel, std::vector<char>& buf,
+                                  std::vector<Bytef>& out) {
   constexpr size_t kSample = 64 * 1024;
   ssize_t n = 0;
   do {
     n = ::pread(fd, buf.data(), std::min(kSample, buf.size()), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return fail(ErrorKind::kIo, fmt::format("read {}: {}", rel, errno_text(errno)));
-  if (n < 4096) return false;
+  if (static_cast<size_t>(n) < kMinSample) return false;
   uLongf out_size = compressBound(static_cast<uLong>(n));
-  std::vector<Bytef> out(out_size);
+  if (out.size() < out_size) out.resize(out_size);
   if (compress2(out.data(), &out_size, reinterpret_cast<const Bytef*>(buf.data()),
                 static_cast<uLong>(n), 1) != Z_OK) {
     return false;
@@ -113,6 +116,7 @@ Result<> write_entries(const fs::path& wd, const FileSelection& files, const fs:
                                             archive_error_string(a.get())));
   }
   std::vector<char> buf(kBufferSize);
+  std::vector<Bytef> sample_out;
   for (const auto& [rel, info] : files) {
     fs::path full = wd / rel;
     struct stat st {};
@@ -144,7 +148,11 @@ Result<> write_entries(const fs::path& wd, const FileSelection& files, const fs:
       if (!opened) return fail(opened.error());
       fd = std::move(*opened);
       if (!tar_zstd && level > 0) {
-        Result<bool> incompressible = looks_incompressible(fd->get(), rel, buf);
+        // A small file is not read twice just to be deflated anyway.
+        Result<bool> incompressible =
+            static_cast<size_t>(st.st_size) < kMinSample
+                ? Result<bool>(false)
+                : looks_incompressible(fd->get(), rel, buf, sample_out);
         if (!incompressible) return fail(incompressible.error());
         if (*incompressible) {
           archive_write_zip_set_compression_store(a.get());

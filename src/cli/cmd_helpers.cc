@@ -21,6 +21,7 @@
 #include "http/retrying_transport.h"
 #include "util/duration.h"
 #include "util/strings.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -345,28 +346,28 @@ int read_logs(const std::string& path, long long offset, std::chrono::nanosecond
     std::printf("error reading logs from %s: no attempts to open log file configured\n", path.c_str());
     return 1;
   }
-  int fd = -1;
-  for (long long i = 0; i < attempts && fd < 0; ++i) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) break;
+  UniqueFd fd;
+  for (long long i = 0; i < attempts; ++i) {
+    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.valid()) break;
     if (errno != ENOENT) {
       std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
       return 1;
     }
     ::sleep(1);
   }
-  if (fd < 0) {
+  if (!fd.valid()) {
     std::printf("error reading logs from %s: timeout waiting for file to be created\n", path.c_str());
     return 1;
   }
-  if (::lseek(fd, offset, SEEK_SET) < 0) {
+  if (::lseek(fd.get(), offset, SEEK_SET) < 0) {
     std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
     return 1;
   }
   std::string pending;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       std::printf("error reading logs from %s: %s\n", path.c_str(), std::strerror(errno));
@@ -377,14 +378,14 @@ int read_logs(const std::string& path, long long offset, std::chrono::nanosecond
     size_t start = 0;
     for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
       offset += static_cast<long long>(nl + 1 - start);
-      out += std::to_string(offset) + " " + pending.substr(start, nl + 1 - start);
+      out.append(std::to_string(offset)).append(1, ' ').append(pending, start, nl + 1 - start);
     }
     pending.erase(0, start);
     // Like the official reader, a line without its newline yet is sent as it is (with a
     // newline the runner removes again), and so is one longer than the buffer.
     if ((n == 0 && !pending.empty()) || pending.size() >= sizeof buf) {
       offset += static_cast<long long>(pending.size());
-      out += std::to_string(offset) + " " + pending + "\n";
+      out.append(std::to_string(offset)).append(1, ' ').append(pending).append(1, '\n');
       pending.clear();
     }
     if (!out.empty()) {

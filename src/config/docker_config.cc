@@ -6,12 +6,15 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace glr {
 namespace {
 
+constexpr std::string_view kSection = "[runners.docker] ";
+
 Error key_error(const std::string& key, const std::string& what) {
-  return Error{ErrorKind::kInvalidInput, "[runners.docker] " + key + ": " + what};
+  return Error{ErrorKind::kInvalidInput, std::string(kSection) + key + ": " + what};
 }
 
 Result<> get_string(const toml::table& t, const std::string& key, std::string& out) {
@@ -147,6 +150,13 @@ Result<DockerSettings> parse_docker_settings(const std::string& section_text) {
     if (!n->is_boolean()) return tl::unexpected(key_error("services_privileged", "expected true or false"));
     s.services_privileged = n->as_boolean()->get();
   }
+  // Both are ints (-1 turns them off); a larger TOML integer would silently wrap.
+  for (auto [key, value] : {std::pair<const char*, int64_t>{"wait_for_services_timeout", wait},
+                            {"services_limit", limit}}) {
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return tl::unexpected(key_error(key, "integer " + std::to_string(value) + " is out of range"));
+    }
+  }
   s.wait_for_services_timeout = static_cast<int>(wait);
   s.services_limit = static_cast<int>(limit);
   if (!cpus.empty()) {
@@ -162,17 +172,23 @@ Result<DockerSettings> parse_docker_settings(const std::string& section_text) {
   }
   if (const toml::node* n = t.get("services")) {
     if (!n->is_array()) return tl::unexpected(key_error("services", "expected an array of tables"));
-    for (const toml::node& e : *n->as_array()) {
-      const toml::table* st = e.as_table();
+    const toml::array& services = *n->as_array();
+    for (size_t i = 0; i < services.size(); ++i) {
+      const toml::table* st = services[i].as_table();
+      const std::string where = "services[" + std::to_string(i) + "]";
       if (st == nullptr) return tl::unexpected(key_error("services", "expected an array of tables"));
       DockerServiceConfig svc;
       for (Result<> r : {get_string(*st, "name", svc.name), get_string(*st, "alias", svc.alias),
                          get_strings(*st, "entrypoint", svc.entrypoint),
                          get_strings(*st, "command", svc.command),
                          get_strings(*st, "environment", svc.environment)}) {
-        if (!r) return tl::unexpected(key_error("services", r.error().message));
+        // "[runners.docker] <key>: ..." -> "[runners.docker] services[i].<key>: ..."
+        if (!r) {
+          return fail(ErrorKind::kInvalidInput, std::string(kSection) + where + "." +
+                                                    r.error().message.substr(kSection.size()));
+        }
       }
-      if (svc.name.empty()) return tl::unexpected(key_error("services", "a service needs a name"));
+      if (svc.name.empty()) return tl::unexpected(key_error(where + ".name", "is required"));
       s.services.push_back(std::move(svc));
     }
   }

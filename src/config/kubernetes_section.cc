@@ -184,9 +184,10 @@ Result<std::string> to_json(const Reader& rd, const toml::node& n, const std::st
   return rd.type_error(n, path, "table, array, string, integer or boolean");
 }
 
+// The <kind>_<resource> keys ([service_|helper_]cpu_limit, ...); other unknown keys are
+// ignored.
 Result<> read_resources(const Reader& rd, const std::string& key, const toml::node& n,
-                        const std::string& path, KubernetesSettings& k, bool& matched) {
-  matched = false;
+                        const std::string& path, KubernetesSettings& k) {
   KubeResources* target = &k.build;
   std::string_view rest = key;
   if (rest.starts_with("service_")) {
@@ -215,7 +216,6 @@ Result<> read_resources(const Reader& rd, const std::string& key, const toml::no
   };
   auto it = fields.find(rest);
   if (it == fields.end()) return {};
-  matched = true;
   return rd.quantity(n, path, target->*(it->second));
 }
 
@@ -461,13 +461,7 @@ Result<KubernetesSettings> read_kubernetes_section(const toml::table& table,
     std::string key(key_node.str());
     std::string p = path + "." + key;
     auto it = fields.find(key);
-    Result<> r;
-    if (it != fields.end()) {
-      r = it->second(node, p);
-    } else {
-      bool matched = false;
-      r = read_resources(rd, key, node, p, k, matched);
-    }
+    Result<> r = it != fields.end() ? it->second(node, p) : read_resources(rd, key, node, p, k);
     if (!r) return fail(r.error());
   }
   // Like the official getters, zero or negative polls mean the defaults (3 s, 180 s).

@@ -127,6 +127,32 @@ TEST(DockerConfig, BadValuesNameTheField) {
   EXPECT_NE(s.error().message.find("privileged"), std::string::npos);
 }
 
+TEST(DockerConfig, ServiceErrorsNameTheServiceAndKey) {
+  Result<DockerSettings> s =
+      parse_docker_settings("[[services]]\nname = 'a'\n[[services]]\nname = 5\n");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "[runners.docker] services[1].name: expected a string");
+  s = parse_docker_settings("[[services]]\nalias = 'kv'\n");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "[runners.docker] services[0].name: is required");
+}
+
+TEST(DockerConfig, IntegersOutOfIntRangeAreRefused) {
+  Result<DockerSettings> s = parse_docker_settings("services_limit = 4294967297\n");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("[runners.docker] services_limit"), std::string::npos)
+      << s.error().message;
+  s = parse_docker_settings("wait_for_services_timeout = -4294967296\n");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("[runners.docker] wait_for_services_timeout"),
+            std::string::npos)
+      << s.error().message;
+  s = parse_docker_settings("services_limit = -1\nwait_for_services_timeout = 30\n");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->services_limit, -1);
+  EXPECT_EQ(s->wait_for_services_timeout, 30);
+}
+
 TEST(DockerArchive, DirectoryRoundTrip) {
   namespace fs = std::filesystem;
   fs::path root = fs::temp_directory_path() / ("glr-docker-test-" + std::to_string(::getpid()));

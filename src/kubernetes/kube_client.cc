@@ -125,6 +125,22 @@ std::string not_running_reason(const json& pod, std::string container) {
   return "";
 }
 
+// Why an exec or attach into `container` (empty: the first) cannot start, from the pod: the
+// container is not in it, or it has ended. Empty when a retry may still work.
+std::string cannot_start_reason(const json& pod, const std::string& container) {
+  if (!container.empty()) {
+    bool known = false;
+    if (pod.contains("spec")) {
+      for (const char* list : {"containers", "initContainers"}) {
+        if (!pod["spec"].contains(list)) continue;
+        for (const json& c : pod["spec"][list]) known = known || c.value("name", "") == container;
+      }
+    }
+    if (!known) return "container \"" + container + "\" is not in the pod";
+  }
+  return not_running_reason(pod, container);
+}
+
 }  // namespace
 
 Result<int> exit_code_from_status(std::string_view status_json) {
@@ -556,20 +572,8 @@ Result<int> KubeClient::exec(const std::string& ns, const std::string& name,
     // Nothing ran. A missing pod or container will not get better: say so instead of retrying.
     Result<json> pod = get(ns, "pods", name);
     if (!pod && pod.error().kind != ErrorKind::kUnavailable) return fail(pod.error());
-    if (pod && !container.empty()) {
-      bool known = false;
-      for (const char* list : {"containers", "initContainers"}) {
-        if (!(*pod)["spec"].contains(list)) continue;
-        for (const json& c : (*pod)["spec"][list])
-          known = known || c.value("name", "") == container;
-      }
-      if (!known) {
-        return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": container \"" +
-                                                  container + "\" is not in the pod");
-      }
-    }
     if (pod) {
-      std::string why = not_running_reason(*pod, container);
+      std::string why = cannot_start_reason(*pod, container);
       if (!why.empty()) {
         return fail(ErrorKind::kInvalidInput, "exec in " + ns + "/" + name + ": " + why);
       }
@@ -595,8 +599,15 @@ Result<> KubeClient::attach_stdin(const std::string& ns, const std::string& name
                        /*detach_after_stdin=*/true);
     if (r) return {};
     if (r.error().kind != ErrorKind::kUnavailable) return fail(r.error());
+    // Nothing was attached; the same pod check as exec's decides whether a retry can help.
     Result<json> pod = get(ns, "pods", name);
     if (!pod && pod.error().kind != ErrorKind::kUnavailable) return fail(pod.error());
+    if (pod) {
+      std::string why = cannot_start_reason(*pod, container);
+      if (!why.empty()) {
+        return fail(ErrorKind::kInvalidInput, "attach to " + ns + "/" + name + ": " + why);
+      }
+    }
     if (attempt >= d.options.max_attempts) return fail(r.error());
     if (!d.clock.sleep_for(d.backoff(attempt, ""), stop)) {
       return fail(ErrorKind::kCanceled, "attach to " + ns + "/" + name + ": canceled");

@@ -316,6 +316,18 @@ TEST_F(KubeClientTest, ExecIntoAFinishedPodFailsAtOnce) {
   EXPECT_TRUE(clock_.sleeps().empty()) << "no retries";
 }
 
+// attach_stdin shares exec's pod check: a finished pod is not retried.
+TEST_F(KubeClientTest, AttachToAFinishedPodFailsAtOnce) {
+  ASSERT_TRUE(client_->create("default", "pods", pod("p8", "exit 0")));
+  ASSERT_TRUE(client_->wait_pod("default", "p8",
+                                [](const json& p) { return phase_is(p, "Succeeded"); }, 10s, {}));
+  Result<> r = client_->attach_stdin("default", "p8", "build", "true\n", {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidInput);
+  EXPECT_NE(r.error().message.find("pod is Succeeded"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(clock_.sleeps().empty()) << "no retries";
+}
+
 TEST_F(KubeClientTest, ExecRetriesRefusedUpgradeAndStopsOnCancel) {
   ASSERT_TRUE(client_->create("default", "pods", pod("p5", "sleep 60")));
   ASSERT_TRUE(client_->wait_pod("default", "p5",

@@ -521,7 +521,6 @@ void KubernetesExecutor::cleanup() noexcept {
         log_warning("deleting the job secret failed",
                     {{"secret", ns_ + "/" + secret_name_}, {"error", r.error().message}});
       }
-      secret_name_.clear();
     }
     secret_name_.clear();
     secret_owned_ = false;

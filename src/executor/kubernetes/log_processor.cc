@@ -94,32 +94,42 @@ void LogProcessor::run(std::stop_token stop) {
                                          {"output", std::string(bytes)}});
         return;
       }
+      // One chunk may carry many lines: cut them out by index and queue them under one lock
+      // with one wake-up, rather than reshuffling `partial` and notifying once per line.
       partial.append(bytes);
-      size_t nl;
-      while ((nl = partial.find('\n')) != std::string::npos) {
-        std::string line = partial.substr(0, nl + 1);
-        partial.erase(0, nl + 1);
-        auto [offset, text] = parse_offset_line(line);
+      std::vector<LogEvent> batch;
+      int64_t last_offset = -1;
+      size_t start = 0;
+      for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+        auto [offset, text] =
+            parse_offset_line(std::string_view(partial).substr(start, nl + 1 - start));
         // read-logs ends a line longer than its buffer with an extra newline of its own: the
         // text is then longer than the bytes it stands for.
         if (offset >= 0 && previous >= 0 && text.size() > static_cast<size_t>(offset - previous) &&
             text.back() == '\n') {
           text.pop_back();
         }
-        if (offset >= 0) previous = offset;
+        if (offset >= 0) previous = last_offset = offset;
         ++lines;
-        {
-          std::lock_guard lock(mu_);
-          if (offset >= 0) offset_ = offset;
-        }
         LogEvent event;
         if (std::optional<StageStatus> st = parse_stage_status(text)) {
           event.status = std::move(st);
         } else {
           event.text = std::move(text);
         }
-        push(std::move(event));
+        batch.push_back(std::move(event));
       }
+      partial.erase(0, start);
+      if (batch.empty()) return;
+      {
+        std::lock_guard lock(mu_);
+        if (last_offset >= 0) offset_ = last_offset;
+        for (LogEvent& event : batch) {
+          if (event.status) last_status_ = event.status;
+          events_.push_back(std::move(event));
+        }
+      }
+      cv_.notify_all();
     };
     Result<int> r = api_.exec(options_.ns, options_.pod, options_.container, command, "",
                               on_output, stop);

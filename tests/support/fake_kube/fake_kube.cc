@@ -2392,6 +2392,15 @@ bool FakeKube::Impl::pod_stream(SslStream& stream, Request& req, asio::io_contex
           stream, status_response(400, "BadRequest",
                                   "container " + c->name + " is not running: cannot exec"));
     }
+    std::string phase =
+        pod.contains("status") ? pod["status"].value("phase", "") : std::string();
+    if (attach && (phase == "Succeeded" || phase == "Failed")) {
+      // And attach into a finished pod (the API server's wording).
+      return write_response(
+          stream, status_response(400, "BadRequest",
+                                  "cannot attach to a container in a completed pod; current "
+                                  "phase is " + phase));
+    }
   }
   if (!websocket::is_upgrade(req)) {
     return write_response(
