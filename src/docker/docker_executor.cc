@@ -72,14 +72,10 @@ std::string random_hex16() {
   return hex(b, 8);
 }
 
-std::string base64(const std::string& s, bool url) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  if (url) {
-    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  }
+// X-Registry-Auth takes URL-safe base64.
+std::string base64_url(const std::string& s) {
+  std::string out = base64_encode(s);
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   return out;
 }
 
@@ -492,7 +488,7 @@ RegistryAuth docker_registry_auth(const std::string& image, const Variables& var
   std::string registry = registry_of(image);
   auto encode = [&](const std::string& user, const std::string& password, const std::string& server) {
     json a = {{"username", user}, {"password", password}, {"serveraddress", server}};
-    return base64(a.dump(), true);
+    return base64_url(a.dump());
   };
   const Variable* config = find_variable(variables, "DOCKER_AUTH_CONFIG");
   json cfg = config != nullptr ? json::parse(config->value, nullptr, false) : json();

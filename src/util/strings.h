@@ -21,6 +21,9 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to);
 
+// Standard base64 with padding (RFC 4648 §4).
+std::string base64_encode(std::string_view in);
+
 // Go strconv.ParseBool: 1 t T TRUE true True 0 f F FALSE false False; anything else nullopt.
 std::optional<bool> parse_go_bool(std::string_view s);
 // Go strconv.Atoi on a base-10 integer with optional sign; nullopt on junk or overflow.

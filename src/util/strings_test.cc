@@ -18,6 +18,15 @@ TEST(Strings, SplitNonemptyDropsEmptyFields) {
   EXPECT_EQ(split_nonempty("x", ','), (std::vector<std::string>{"x"}));
 }
 
+TEST(Strings, Base64EncodeMatchesRfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string_view("\xff\xfe\x00", 3)), "//4A");
+}
+
 TEST(Strings, ParseGoBoolAcceptsExactlyGoSpellings) {
   EXPECT_EQ(parse_go_bool("True"), true);
   EXPECT_EQ(parse_go_bool("t"), true);

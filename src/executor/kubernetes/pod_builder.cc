@@ -151,28 +151,6 @@ std::string pull_policy_name(const std::string& p) {
   return "IfNotPresent";
 }
 
-std::string base64(std::string_view in) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kChars[(n >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += kChars[(n >> 18) & 63];
-    out += kChars[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kChars[(n >> 18) & 63];
-    out += kChars[(n >> 12) & 63];
-    out += kChars[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 // The .dockercfg body (registry -> {username, password, auth}) from DOCKER_AUTH_CONFIG's
 // "auths" and the payload's registry credentials (payload wins, as the official merges them).
@@ -192,7 +170,7 @@ json docker_cfg(const JobSpec& job, const Variables& vars) {
     if (c.type != "registry" || c.url.empty()) continue;
     cfg[c.url] = json{{"username", c.username},
                       {"password", c.password.value},
-                      {"auth", base64(c.username + ":" + c.password.value)}};
+                      {"auth", base64_encode(c.username + ":" + c.password.value)}};
   }
   return cfg;
 }
@@ -627,7 +605,7 @@ Result<PodPlan> build_pod(const PodInput& in) {
                        {"kind", "Secret"},
                        {"type", "kubernetes.io/dockercfg"},
                        {"metadata", {{"name", plan.name}, {"namespace", plan.ns}, {"labels", labels}}},
-                       {"data", {{".dockercfg", base64(cfg.dump())}}}};
+                       {"data", {{".dockercfg", base64_encode(cfg.dump())}}}};
     pull_secrets.push_back(json{{"name", plan.name}});
   }
   if (!pull_secrets.empty()) spec["imagePullSecrets"] = pull_secrets;

@@ -474,28 +474,6 @@ std::optional<CertPair> make_certificate() {
   return pair;
 }
 
-std::string base64_encode(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  while (i + 2 < in.size()) {
-    uint32_t n = (static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int k = 3; k >= 0; --k) out.push_back(kAlphabet[(n >> (6 * k)) & 63]);
-    i += 3;
-  }
-  if (i < in.size()) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 std::string base64_decode(std::string_view in) {
   std::string out;
   uint32_t acc = 0;
