@@ -386,6 +386,17 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
       };
     };
   }
+  if (!options_.state_dir.empty() && runner.executor == "shell") {
+    // Everything the stage's script would remove (file variables, GITLAB_ENV, git lock
+    // files) lies in the job directory, which goes when the job ends; the file variables go
+    // now, in the stage, as they would on GitLab.
+    cfg.local_cleanup = [tmp = cfg.tmp_dir_override]() -> std::optional<JobRunConfig::LocalStageWork> {
+      return [tmp](TraceSink&) {
+        std::error_code ec;
+        std::filesystem::remove_all(tmp, ec);
+      };
+    };
+  }
   JobRun run(spec, **executor, clock_, cfg);
   TraceBuffer trace(run.trace_options(), clock_);
   // coverage: (§11.2): the last log line that matches wins.

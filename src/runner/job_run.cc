@@ -543,7 +543,13 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   }
   if (job_stop_.stop_requested()) return finish(failure_from_stop(), trace);
   // cleanup_file_variables errors only reach the runner log (§1.2).
-  (void)run_stage(StageKind::kCleanupFileVariables, "", trace, job_stop_.get_token());
+  std::optional<JobRunConfig::LocalStageWork> local_cleanup;
+  if (config_.local_cleanup) local_cleanup = config_.local_cleanup();
+  if (local_cleanup) {
+    run_local_stage(StageKind::kCleanupFileVariables, *local_cleanup, trace);
+  } else {
+    (void)run_stage(StageKind::kCleanupFileVariables, "", trace, job_stop_.get_token());
+  }
   if (!failure) failure = cache_error ? cache_error : upload_error;
   job_timer.cancel();
   if (job_stop_.stop_requested() && !failure) failure = failure_from_stop();

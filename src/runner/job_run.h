@@ -57,6 +57,10 @@ struct JobRunConfig {
   using LocalStageWork = std::function<void(TraceSink&)>;
   std::function<std::optional<LocalStageWork>()> local_download{};
   std::function<std::optional<LocalStageWork>(bool job_succeeded)> local_upload{};
+  // Local mode: cleanup_file_variables as in-process work. `exec` deletes the job's own
+  // directory after the job, so the stage's script would only remove files that are about to
+  // go with it; the header is printed all the same.
+  std::function<std::optional<LocalStageWork>()> local_cleanup{};
 };
 
 class JobRun {

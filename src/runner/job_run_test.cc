@@ -84,6 +84,41 @@ TEST(JobRun, SuccessfulJobRunsStagesInOrderAndSaysJobSucceeded) {
   EXPECT_TRUE(h.executor.cleaned_up);
 }
 
+TEST(JobRun, LocalCleanupReplacesTheCleanupScriptAndKeepsItsHeader) {
+  Harness h;
+  JobSpec job = sample_job();
+  job.steps.push_back(Step{.name = "after_script", .script = {"echo after"}, .when = StepWhen::kAlways});
+  h.executor.exit_codes["step_script"] = 1;
+  JobRunConfig cfg = sample_config();
+  int calls = 0;
+  cfg.local_cleanup = [&calls]() -> std::optional<JobRunConfig::LocalStageWork> {
+    return [&calls](TraceSink& trace) {
+      ++calls;
+      trace.write(kScriptStdout, "removed\n");
+    };
+  };
+  h.make(job, cfg);
+  JobOutcome o = h.execute();
+  EXPECT_EQ(o.state, JobState::kFailed);  // the cleanup runs after a failure too
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(h.executor.ran(), (std::vector<std::string>{"prepare_script", "get_sources",
+                                                        "step_script", "after_script"}));
+  std::string log = h.log();
+  size_t header = log.find("\x1b[36;1mCleaning up project directory and file based variables");
+  ASSERT_NE(header, std::string::npos) << log;
+  EXPECT_LT(header, log.find("removed\n"));
+  EXPECT_NE(log.find("section_end:", header), std::string::npos);
+}
+
+TEST(JobRun, LocalCleanupWithoutWorkRunsTheScript) {
+  Harness h;
+  JobRunConfig cfg = sample_config();
+  cfg.local_cleanup = []() -> std::optional<JobRunConfig::LocalStageWork> { return std::nullopt; };
+  h.make(sample_job(), cfg);
+  EXPECT_EQ(h.execute().state, JobState::kSuccess);
+  EXPECT_EQ(h.executor.ran().back(), "cleanup_file_variables");
+}
+
 TEST(JobRun, FailingScriptIsScriptFailureWithExitCode) {
   Harness h;
   JobSpec job = sample_job();
