@@ -386,6 +386,9 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
       };
     };
   }
+  // The project directory is in place before the job starts: the copy of the working tree, or
+  // the working tree itself.
+  cfg.local_sources = runner.executor == "shell";
   if (!options_.state_dir.empty() && runner.executor == "shell") {
     // Everything the stage's script would remove (file variables, GITLAB_ENV, git lock
     // files) lies in the job directory, which goes when the job ends; the file variables go

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "trace/log_lines.h"
 #include "util/duration.h"
@@ -308,6 +309,23 @@ bool JobRun::open_stage(const std::string& name, const std::string& header, Trac
   return sections;
 }
 
+std::optional<std::string> JobRun::printed_sources() const {
+  if (!config_.local_sources || !dirs_) return std::nullopt;
+  ScriptContext ctx = script_context("running");
+  std::optional<std::string> printed = get_sources_print_only(ctx);
+  if (!printed) return std::nullopt;
+  // The script's other two effects: `mkdir -p` of the project directory, and an ownership fix
+  // that only a builds directory marked with .gitlab-build-uid-gid asks for (then: the script).
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(ctx.dirs.builds_dir) / ".gitlab-build-uid-gid", ec) ||
+      ec) {
+    return std::nullopt;
+  }
+  std::filesystem::create_directories(ctx.dirs.project_dir, ec);
+  if (ec) return std::nullopt;  // the script's mkdir reports it
+  return printed;
+}
+
 void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                              TraceBuffer& trace) {
   std::string name = stage_name(kind, "");
@@ -506,7 +524,12 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
     return finish(failure, trace);
   }
 
-  failure = run_with_attempts(StageKind::kGetSources, settings_.get_sources_attempts, trace);
+  if (std::optional<std::string> printed = printed_sources()) {
+    run_local_stage(StageKind::kGetSources,
+                    [&printed](TraceSink& sink) { sink.write(kScriptStdout, *printed); }, trace);
+  } else {
+    failure = run_with_attempts(StageKind::kGetSources, settings_.get_sources_attempts, trace);
+  }
   if (!failure)
     failure = run_with_attempts(StageKind::kRestoreCache, settings_.restore_cache_attempts, trace);
   if (!failure && !config_.local_download) {

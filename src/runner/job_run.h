@@ -61,6 +61,10 @@ struct JobRunConfig {
   // directory after the job, so the stage's script would only remove files that are about to
   // go with it; the header is printed all the same.
   std::function<std::optional<LocalStageWork>()> local_cleanup{};
+  // Local mode: the project directory already holds the job's sources (exec's copy of the
+  // working tree). get_sources is then printed, not run, whenever its script would only
+  // print (get_sources_print_only: GIT_STRATEGY=none and nothing else to set up).
+  bool local_sources = false;
 };
 
 class JobRun {
@@ -105,6 +109,8 @@ class JobRun {
   // whether sections are on (the caller closes it).
   bool open_stage(const std::string& name, const std::string& header, TraceBuffer& trace);
   // A stage whose work is done in-process (JobRunConfig::local_*): section, header, work.
+  // get_sources output when config_.local_sources and the script would only print.
+  std::optional<std::string> printed_sources() const;
   void run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                        TraceBuffer& trace);
   StageResult run_user_steps(TraceBuffer& trace);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -117,6 +118,37 @@ TEST(JobRun, LocalCleanupWithoutWorkRunsTheScript) {
   h.make(sample_job(), cfg);
   EXPECT_EQ(h.execute().state, JobState::kSuccess);
   EXPECT_EQ(h.executor.ran().back(), "cleanup_file_variables");
+}
+
+TEST(JobRun, LocalSourcesPrintGetSourcesWhenItsScriptWouldOnlyPrint) {
+  Harness h;
+  JobSpec job = sample_job();
+  job.git_info.repo_url.clear();
+  JobRunConfig cfg = sample_config();
+  cfg.local_sources = true;
+  cfg.runner.builds_dir = ::testing::TempDir() + "glr-local-sources";
+  h.make(job, cfg);
+  EXPECT_EQ(h.execute().state, JobState::kSuccess);
+  EXPECT_EQ(h.executor.ran(), (std::vector<std::string>{"prepare_script", "step_script",
+                                                        "cleanup_file_variables"}));
+  std::string log = h.log();
+  size_t header = log.find("\x1b[36;1mGetting source from Git repository");
+  ASSERT_NE(header, std::string::npos) << log;
+  EXPECT_NE(log.find("\x1b[32;1mSkipping Git repository setup\x1b[0;m\n", header), std::string::npos);
+  EXPECT_NE(log.find("\x1b[32;1mSkipping Git submodules setup\x1b[0;m\n", header), std::string::npos);
+  std::error_code ec;
+  std::filesystem::remove_all(cfg.runner.builds_dir, ec);
+}
+
+TEST(JobRun, LocalSourcesStillRunAScriptWithWork) {
+  Harness h;
+  JobSpec job = sample_job();
+  job.variables.back().value = "fetch";
+  JobRunConfig cfg = sample_config();
+  cfg.local_sources = true;
+  h.make(job, cfg);
+  EXPECT_EQ(h.execute().state, JobState::kSuccess);
+  EXPECT_EQ(h.executor.ran()[1], "get_sources");
 }
 
 TEST(JobRun, FailingScriptIsScriptFailureWithExitCode) {

@@ -23,6 +23,9 @@ constexpr std::string_view kBoldGreen = "\x1b[32;1m";
 constexpr std::string_view kYellow = "\x1b[0;33m";
 constexpr std::string_view kBoldRed = "\x1b[31;1m";
 constexpr std::string_view kReset = "\x1b[0;m";
+constexpr const char* kSkipRepository = "Skipping Git repository setup";
+constexpr const char* kSkipCheckout = "Skipping Git checkout";
+constexpr const char* kSkipSubmodules = "Skipping Git submodules setup";
 constexpr std::string_view kClear = "\x1b[0K";
 
 constexpr const char* kGitlabEnvFile = "gitlab_runner_env";
@@ -558,7 +561,7 @@ class StageWriter {
   Result<void> write_submodules() {
     switch (settings_.submodule_strategy) {
       case SubmoduleStrategy::kNone:
-        w_.notice("Skipping Git submodules setup");
+        w_.notice(kSkipSubmodules);
         return {};
       case SubmoduleStrategy::kInvalid:
         return fail(ErrorKind::kInternal, "unknown GIT_SUBMODULE_STRATEGY");
@@ -676,6 +679,23 @@ class StageWriter {
     return {};
   }
 
+  // What get_sources prints when that is all it does: no repository (GIT_STRATEGY=none), no
+  // submodules, no git configuration to write, no remote to forget. nullopt otherwise.
+  std::optional<std::string> get_sources_print_only() const {
+    const bool tokenless = ff("FF_GIT_URLS_WITHOUT_TOKENS");
+    const GitRemote remote = compute_remote(ctx_, settings_, tokenless);
+    if (settings_.git_strategy != GitStrategy::kNone ||
+        settings_.submodule_strategy != SubmoduleStrategy::kNone || tokenless ||
+        !remote.scheme_and_host.empty()) {
+      return std::nullopt;
+    }
+    std::string out;
+    for (const char* text : {kSkipRepository, kSkipCheckout, kSkipSubmodules}) {
+      out.append(kBoldGreen).append(text).append(kReset).append("\n");
+    }
+    return out;
+  }
+
   Result<void> write_get_sources() {
     const bool tokenless = ff("FF_GIT_URLS_WITHOUT_TOKENS");
     const GitRemote remote = compute_remote(ctx_, settings_, tokenless);
@@ -725,7 +745,7 @@ class StageWriter {
         break;
       }
       case GitStrategy::kNone:
-        w_.notice("Skipping Git repository setup");
+        w_.notice(kSkipRepository);
         w_.mkdir(ctx_.dirs.project_dir);
         break;
       case GitStrategy::kEmpty:
@@ -744,7 +764,7 @@ class StageWriter {
         w_.end_if();
       }
     } else {
-      w_.notice("Skipping Git checkout");
+      w_.notice(kSkipCheckout);
     }
 
     if (Result<void> r = write_submodules(); !r) return r;
@@ -1192,6 +1212,11 @@ std::string stage_header(StageKind kind, const std::string& step_name) {
     case StageKind::kUserStep: break;
   }
   return "Executing \"" + stage_name(kind, step_name) + "\" stage of the job script";
+}
+
+std::optional<std::string> get_sources_print_only(const ScriptContext& ctx) {
+  if (ctx.job == nullptr || ctx.variables == nullptr || ctx.settings == nullptr) return std::nullopt;
+  return StageWriter(ctx).get_sources_print_only();
 }
 
 Result<std::optional<std::string>> generate_stage_script(StageKind kind,

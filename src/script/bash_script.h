@@ -85,6 +85,12 @@ Result<std::optional<std::string>> generate_stage_script(StageKind kind,
                                                          const std::string& step_name,
                                                          const ScriptContext& ctx);
 
+// When the get_sources script would only print (GIT_STRATEGY=none, no submodules, no git
+// configuration or credentials to handle): its output, byte for byte. It also makes the
+// project directory and fixes ownership when <builds_dir>/.gitlab-build-uid-gid exists; a
+// caller that skips the script does those itself. nullopt: the script has real work.
+std::optional<std::string> get_sources_print_only(const ScriptContext& ctx);
+
 // Kubernetes attach strategy (executors §7.1 envelope, §7.4): `script` as generated above with
 // the JSON status lines added after the TERM trap: `{"script": "$0"}` at start and an EXIT trap
 // that prints an empty line, `{"command_exit_code": N, "script": "$0"}` and exits 0. The

@@ -76,6 +76,36 @@ TEST_F(GitSourcesTest, NoneAndEmptyStrategies) {
   EXPECT_TRUE(fs::is_empty(dirs_.project_dir));
 }
 
+TEST_F(GitSourcesTest, PrintOnlyGetSourcesIsByteForByteTheScriptsOutput) {
+  job_.git_info.repo_url.clear();  // exec: no remote to forget afterwards
+  job_.variables.push_back({.key = "GIT_STRATEGY", .value = "none"});
+  build();
+  std::optional<std::string> printed = get_sources_print_only(ctx());
+  ASSERT_TRUE(printed.has_value());
+  RunResult real = run(StageKind::kGetSources);
+  ASSERT_EQ(real.exit_code, 0) << real.output;
+  EXPECT_EQ(*printed, real.output);
+
+  // Submodules are not set up without a repository: still print-only, still the same bytes.
+  job_.variables.push_back({.key = "GIT_SUBMODULE_STRATEGY", .value = "recursive"});
+  build();
+  printed = get_sources_print_only(ctx());
+  ASSERT_TRUE(printed.has_value());
+  real = run(StageKind::kGetSources);
+  ASSERT_EQ(real.exit_code, 0) << real.output;
+  EXPECT_EQ(*printed, real.output);
+  job_.variables.pop_back();
+
+  // Anything the script does besides printing keeps the script.
+  job_.variables.back().value = "fetch";
+  build();
+  EXPECT_FALSE(get_sources_print_only(ctx()).has_value());
+  job_.variables.back().value = "none";
+  job_.git_info.repo_url = "https://gitlab-ci-token:job-token-123@gitlab.example.com/grp/app.git";
+  build();  // the script ends with `git credential reject` for the remote
+  EXPECT_FALSE(get_sources_print_only(ctx()).has_value());
+}
+
 TEST_F(GitSourcesTest, ClearWorktreeRemovesEverything) {
   build();
   ASSERT_EQ(run(StageKind::kGetSources).exit_code, 0);
