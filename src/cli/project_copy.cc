@@ -83,7 +83,7 @@ Result<> copy_entry(const fs::path& src, const fs::path& dest, const fs::path& r
 }  // namespace
 
 std::optional<std::vector<std::string>> list_project_files(const fs::path& src) {
-  std::optional<std::string> out = run_git(src, "ls-files -z --cached --others --exclude-standard");
+  std::optional<std::string> out = run_git(src, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"});
   if (!out) return std::nullopt;
   return split_nonempty(*out, '\0');
 }

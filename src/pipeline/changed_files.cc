@@ -9,12 +9,6 @@
 
 namespace glr {
 
-namespace {
-
-std::string shell_word(const std::string& s) { return "'" + replace_all(s, "'", "'\\''") + "'"; }
-
-}  // namespace
-
 const std::vector<std::string>* ChangedFiles::since_merge_base() {
   if (!base_listed_) {
     base_listed_ = true;
@@ -39,13 +33,14 @@ ChangedFiles git_changed_files(const std::filesystem::path& project_dir,
                                     const std::string& ref,
                                     bool merge_base) -> std::optional<std::vector<std::string>> {
     if (ref.empty() || starts_with(ref, "-")) return std::nullopt;
-    std::optional<std::string> diff =
-        run_git(project_dir, std::string("diff --name-only --no-renames --relative -z ") +
-                                 (merge_base ? "--merge-base " : "") + shell_word(ref) + " --");
+    std::vector<std::string> args = {"diff", "--name-only", "--no-renames", "--relative", "-z"};
+    if (merge_base) args.emplace_back("--merge-base");
+    args.insert(args.end(), {ref, "--"});
+    std::optional<std::string> diff = run_git(project_dir, std::move(args));
     if (!diff) return std::nullopt;
     if (!*untracked) {
       *untracked =
-          split_nonempty(run_git(project_dir, "ls-files --others --exclude-standard -z").value_or(""),
+          split_nonempty(run_git(project_dir, {"ls-files", "--others", "--exclude-standard", "-z"}).value_or(""),
                          '\0');
     }
     std::vector<std::string> files = split_nonempty(*diff, '\0');

@@ -1420,7 +1420,7 @@ constexpr int kMaxIncludes = 150;
 std::vector<std::string> project_files(const std::filesystem::path& dir) {
   std::vector<std::string> files;
   if (std::optional<std::string> out =
-          run_git(dir, "ls-files -z --cached --others --exclude-standard")) {
+          run_git(dir, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"})) {
     files = split_nonempty(*out, '\0');
     std::sort(files.begin(), files.end());
     return files;

@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <map>
 #include <memory>
+#include <stop_token>
 
 #include <fmt/format.h>
 
 #include "artifacts/cache_key.h"
+#include "process/subprocess.h"
 #include "util/strings.h"
+
+extern char** environ;
 
 namespace glr {
 
@@ -19,19 +22,20 @@ namespace {
 
 constexpr const char* kZeroSha = "0000000000000000000000000000000000000000";
 
-std::string shell_quote(const std::string& s) { return "'" + replace_all(s, "'", "'\\''") + "'"; }
-
-// Output of `git -C dir args`, trailing newlines removed; nullopt when git fails.
-std::optional<std::string> git(const std::filesystem::path& dir, const std::string& args) {
-  std::string command = "git -C " + shell_quote(dir.string()) + " " + args + " 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) return std::nullopt;
+// Output of `git -C dir args...` (git started directly, no shell), trailing newlines removed;
+// nullopt when git fails or cannot be started.
+std::optional<std::string> git(const std::filesystem::path& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"git", "-C", dir.string()});
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  Result<Subprocess> child =
+      Subprocess::spawn({.argv = std::move(args), .env = std::move(env), .stdin_data = {}});
+  if (!child) return std::nullopt;
   std::string out;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0) out.append(buffer, n);
-  int status = ::pclose(pipe.release());
-  if (status != 0) return std::nullopt;
+  Result<ProcessStatus> status = run_and_stream(
+      *child, [&out](bool is_err, std::string_view bytes) { if (!is_err) out.append(bytes); },
+      std::stop_token{}, std::chrono::seconds(1));
+  if (!status || status->code != 0 || status->signal != 0) return std::nullopt;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
@@ -74,8 +78,8 @@ void add(Variables& vars, std::string key, std::string value) {
 
 }  // namespace
 
-std::optional<std::string> run_git(const std::filesystem::path& dir, const std::string& args) {
-  return git(dir, args);
+std::optional<std::string> run_git(const std::filesystem::path& dir, std::vector<std::string> args) {
+  return git(dir, std::move(args));
 }
 
 GitFacts read_git_facts(const std::filesystem::path& dir) {
@@ -83,9 +87,9 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
   // decorations (%D: "HEAD -> main, tag: v1") name the branch, or the tag of a detached HEAD.
   GitFacts facts;
   std::optional<std::string> head =
-      git(dir, "log -1 '--format=%H%x00%cI%x00%an <%ae>%x00%D%x00%B'");
+      git(dir, {"log", "-1", "--format=%H%x00%cI%x00%an <%ae>%x00%D%x00%B"});
   if (!head) {
-    std::optional<std::string> version = git(dir, "--version");
+    std::optional<std::string> version = git(dir, {"--version"});
     facts.note = version ? "not a git repository" : "git not found";
     return facts;
   }
@@ -118,7 +122,7 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
     facts.is_tag = true;
   }
   std::optional<std::string> config =
-      git(dir, "config --get-regexp '^(user\\.name|user\\.email|remote\\.origin\\.url)$'");
+      git(dir, {"config", "--get-regexp", "^(user\\.name|user\\.email|remote\\.origin\\.url)$"});
   for (const std::string& line : split(config.value_or(""), '\n')) {
     size_t space = line.find(' ');
     if (space == std::string::npos) continue;
@@ -130,7 +134,7 @@ GitFacts read_git_facts(const std::filesystem::path& dir) {
   }
   if (!facts.remote_url.empty()) {
     if (std::optional<std::string> origin_head =
-            git(dir, "symbolic-ref --short refs/remotes/origin/HEAD")) {
+            git(dir, {"symbolic-ref", "--short", "refs/remotes/origin/HEAD"})) {
       facts.default_branch =
           starts_with(*origin_head, "origin/") ? origin_head->substr(7) : *origin_head;
     }

@@ -34,9 +34,9 @@ struct GitFacts {
   friend bool operator==(const GitFacts&, const GitFacts&) = default;
 };
 
-// Output of `git -C dir <args>` (`args` are shell words, quoted by the caller), trailing newlines
-// removed; nullopt when git fails or is missing.
-std::optional<std::string> run_git(const std::filesystem::path& dir, const std::string& args);
+// Output of `git -C dir <args>` (git started directly, with the runner's environment),
+// trailing newlines removed; nullopt when git fails or is missing.
+std::optional<std::string> run_git(const std::filesystem::path& dir, std::vector<std::string> args);
 
 // Runs `git` in `dir` (popen). Never fails: a directory that is not a repository, or a missing
 // git, gives is_repo=false and a note.
