@@ -131,10 +131,12 @@ int exec_command(ExecFlags& flags, GlobalOptions& global) {
   if (!flags.docker_host.empty()) launch.docker_section += "host = \"" + flags.docker_host + "\"\n";
   // One state dir per run: the jobs' project copies and artifact archives (pipeline-yaml §4.8).
   if (!flags.exec.list && !flags.exec.preview) {
-    launch.project_files = list_project_files(flags.exec.project_dir);
     int concurrency = flags.exec.concurrency > 0
                           ? flags.exec.concurrency
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // One shell per job running at once, started while git and the parser run.
+    if (flags.executor != "docker") executors.prewarm_shell_sessions(static_cast<size_t>(concurrency));
+    launch.project_files = list_project_files(flags.exec.project_dir);
     std::filesystem::path base =
         exec_state_base(flags.exec.project_dir, launch.project_files, concurrency);
     std::string state = (base / "glrunner-exec-XXXXXX").string();

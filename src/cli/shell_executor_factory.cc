@@ -132,14 +132,23 @@ Result<std::unique_ptr<Executor>> LocalExecutorFactory::create(const RunnerSetti
   options.base_env = base_env_;
   options.login_shell = !local_project_;
   options.reuse_shell = local_project_;
-  if (local_project_) {  // the executor uses it when it can (bash, no user)
-    std::lock_guard lock(mu_);
-    if (!session_pool_) {
-      session_pool_ = std::make_shared<ShellSessionPool>(session_options_for(options));
-    }
-    options.session_pool = session_pool_;
-  }
+  if (local_project_) options.session_pool = session_pool(options);  // used when it can (bash, no user)
   return std::unique_ptr<Executor>(std::make_unique<ShellExecutor>(std::move(options)));
+}
+
+std::shared_ptr<ShellSessionPool> LocalExecutorFactory::session_pool(const ShellExecutorOptions& options) {
+  std::lock_guard lock(mu_);
+  if (!session_pool_) session_pool_ = std::make_shared<ShellSessionPool>(session_options_for(options));
+  return session_pool_;
+}
+
+void LocalExecutorFactory::prewarm_shell_sessions(size_t count) {
+  if (!local_project_ || !user_.empty()) return;
+  ShellExecutorOptions options;  // as create() makes them for an exec shell job
+  options.working_dir = working_dir_;
+  options.base_env = base_env_;
+  options.login_shell = false;
+  session_pool(options)->prewarm(count);
 }
 
 void LocalExecutorFactory::remove_stale_resources(const std::vector<RunnerSettings>& runners) const {

@@ -14,6 +14,7 @@
 
 namespace glr {
 class ShellSessionPool;
+struct ShellExecutorOptions;
 }
 
 namespace glr {
@@ -36,12 +37,15 @@ class LocalExecutorFactory final : public ExecutorFactory {
   // Docker runners: a missing or invalid [runners.docker] section fails the job's
   // prepare stage with a configuration error naming the field.
   Result<std::unique_ptr<Executor>> create(const RunnerSettings& runner) override;
+  // exec: starts up to `count` shells for the run's shell jobs in the background.
+  void prewarm_shell_sessions(size_t count);
   // At `run` start: removes the containers, networks and per-job volumes a crashed
   // runner left behind for each docker runner (found by labels). Logs what it did.
   void remove_stale_resources(const std::vector<RunnerSettings>& runners) const;
 
  private:
   Result<std::shared_ptr<kube::KubeApi>> kube_api(const RunnerSettings& runner);
+  std::shared_ptr<ShellSessionPool> session_pool(const ShellExecutorOptions& options);
 
   std::filesystem::path working_dir_;
   std::string user_;

@@ -102,6 +102,12 @@ void ShellSession::end() noexcept {
   shell_.reset();
 }
 
+Result<> ShellSession::warm() {
+  if (shell_ && !shell_->has_exited()) return {};
+  end();
+  return start();
+}
+
 Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& on_output,
                                      std::stop_token stop) {
   if (stop.stop_requested()) return fail(ErrorKind::kCanceled, "canceled");
@@ -231,9 +237,34 @@ Result<ExitStatus> ShellSession::run(const std::string& script, const OutputFn& 
   return ExitStatus{.code = exit_code.value_or(1), .signal = 0};
 }
 
+ShellSessionPool::~ShellSessionPool() {
+  if (warmer_.joinable()) {
+    warmer_.request_stop();
+    warmer_.join();
+  }
+}
+
+void ShellSessionPool::prewarm(size_t count) {
+  std::lock_guard lock(mu_);
+  if (warmer_.joinable() || count == 0) return;
+  warmer_ = std::jthread([this, count](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      {
+        std::lock_guard guard(mu_);
+        if (idle_.size() + handed_out_ >= count) return;
+      }
+      auto session = std::make_unique<ShellSession>(options_);
+      if (!session->warm()) return;  // the first stage reports why, with its own start
+      std::lock_guard guard(mu_);
+      idle_.push_back(std::move(session));
+    }
+  });
+}
+
 std::unique_ptr<ShellSession> ShellSessionPool::take() {
   {
     std::lock_guard lock(mu_);
+    ++handed_out_;
     if (!idle_.empty()) {
       std::unique_ptr<ShellSession> session = std::move(idle_.back());
       idle_.pop_back();
@@ -244,9 +275,12 @@ std::unique_ptr<ShellSession> ShellSessionPool::take() {
 }
 
 void ShellSessionPool::give(std::unique_ptr<ShellSession> session) {
-  if (!session || !session->reusable()) return;
+  if (!session) return;  // the job never took one
+  bool keep = session->reusable();
   std::lock_guard lock(mu_);
-  idle_.push_back(std::move(session));
+  if (handed_out_ > 0) --handed_out_;
+  if (keep) idle_.push_back(std::move(session));
+  else session.reset();  // an ended shell: nothing left to stop
 }
 
 }  // namespace glr

@@ -13,6 +13,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "executor/executor.h"
@@ -60,6 +61,8 @@ class ShellSession {
                          std::stop_token stop);
   // True while the shell runs and can take another stage (possibly of another job).
   bool reusable() const { return shell_.has_value() && !shell_->has_exited(); }
+  // Starts the shell now rather than at the first stage.
+  Result<> warm();
 
  private:
   Result<> start();
@@ -78,14 +81,25 @@ class ShellSession {
 class ShellSessionPool {
  public:
   explicit ShellSessionPool(ShellSessionOptions options) : options_(std::move(options)) {}
+  ~ShellSessionPool();
   std::unique_ptr<ShellSession> take();
   // Keeps `session` for the next job if its shell still runs; ends it otherwise.
   void give(std::unique_ptr<ShellSession> session);
+  // Starts shells in the background until `count` are idle or taken (at most once per pool):
+  // `exec` calls it before reading the pipeline, so the shells start while the CPU would
+  // otherwise wait for git and the YAML parser, not when the first jobs want them.
+  void prewarm(size_t count);
+  size_t idle_count() {
+    std::lock_guard lock(mu_);
+    return idle_.size();
+  }
 
  private:
   ShellSessionOptions options_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<ShellSession>> idle_;
+  std::vector<std::unique_ptr<ShellSession>> idle_;  // Guarded by mu_.
+  size_t handed_out_ = 0;                             // Guarded by mu_.
+  std::jthread warmer_;  // last: joined before the sessions go
 };
 
 template <typename Output, typename Marker>

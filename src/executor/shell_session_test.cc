@@ -161,5 +161,30 @@ TEST(ShellSessionPool, GivesBackLiveSessionsAndDropsEndedOnes) {
   EXPECT_NE(shell_pid(*d), first);
 }
 
+TEST(ShellSessionPool, PrewarmStartsShellsUpToTheCountIncludingTakenOnes) {
+  ShellSessionPool pool(ShellSessionOptions{.argv = {"bash"},
+                                            .env = {std::string("PATH=") + std::getenv("PATH")},
+                                            .cwd = std::filesystem::temp_directory_path()});
+  std::unique_ptr<ShellSession> taken = pool.take();  // counts towards the three
+  EXPECT_FALSE(taken->reusable());                   // taken cold: starts at its first stage
+  pool.prewarm(3);
+  pool.prewarm(10);  // once per pool
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (pool.idle_count() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(pool.idle_count(), 2u);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(pool.idle_count(), 2u);  // no more than asked for
+  std::unique_ptr<ShellSession> warm = pool.take();
+  EXPECT_TRUE(warm->reusable());  // already running
+  std::string out;
+  ASSERT_TRUE(warm->run("echo warm\n", [&out](bool, std::string_view b) { out += b; }, {}));
+  EXPECT_EQ(out, "warm\n");
+  pool.give(std::move(warm));
+  pool.give(std::move(taken));
+  EXPECT_EQ(pool.idle_count(), 2u);  // the cold one never ran a stage: not kept
+}
+
 }  // namespace
 }  // namespace glr
