@@ -1523,7 +1523,7 @@ Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue&
 class IncludeResolver {
  public:
   explicit IncludeResolver(const IncludeContext& context)
-      : dir_(context.project_dir), variables_(context.variables) {}
+      : dir_(context.project_dir), variables_(context.variables), commit_sha_(context.commit_sha) {}
 
   // Replaces `root`'s include: by the merged content of the included files, `root` on top.
   Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
@@ -1704,8 +1704,11 @@ class IncludeResolver {
       auto text = [](const std::string& v) {
         return ConfigValue{.kind = ConfigValue::Kind::kScalar, .scalar = v, .quoted = true};
       };
-      context = InputValues{
-          {"name", text(name)}, {"reference", text(version)}, {"version", text(version)}};
+      // The working tree is at the current commit, so that is the component's sha.
+      context = InputValues{{"name", text(name)},
+                            {"reference", text(version)},
+                            {"version", text(version)},
+                            {"sha", text(commit_sha_)}};
       return candidate;
     }
     return std::nullopt;
@@ -1828,6 +1831,7 @@ class IncludeResolver {
 
   std::filesystem::path dir_;
   const ExpressionVariables& variables_;
+  std::string commit_sha_;
   std::vector<std::string> files_{};
   int count_ = 0;
 };

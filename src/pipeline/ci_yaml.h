@@ -31,6 +31,8 @@ struct IncludeContext {
   // Pipeline inputs for the main file's `spec:inputs` (--input NAME=VALUE, §3.7), as text: the
   // declared type says how a value is read (number, true/false, a YAML/JSON array).
   std::vector<std::pair<std::string, std::string>> inputs{};
+  // The commit the working tree is at: `$[[ component.sha ]]` of the project's own components.
+  std::string commit_sha{};
 };
 
 // The same, with `include:` resolved against `context.project_dir` (pipeline-yaml §6): `local`

@@ -475,7 +475,8 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   include_visible.insert(include_visible.end(), cli_variables.begin(), cli_variables.end());
   IncludeContext context{.project_dir = options.project_dir,
                          .variables = include_variables(predefined, include_visible),
-                         .inputs = std::move(pipeline_inputs)};
+                         .inputs = std::move(pipeline_inputs),
+                         .commit_sha = git.sha};
   Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, context);
   if (!pipeline) return report_error(err, pipeline.error().message);
   for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";

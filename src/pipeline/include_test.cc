@@ -27,8 +27,10 @@ class Project {
     return parse_pipeline(main, ".gitlab-ci.yml",
                           IncludeContext{.project_dir = dir_.path(),
                                          .variables = std::move(variables),
-                                         .inputs = std::move(inputs)});
+                                         .inputs = std::move(inputs),
+                                         .commit_sha = commit_sha});
   }
+  std::string commit_sha{};
   PipelineConfig ok(const std::string& main, ExpressionVariables variables = {},
                     std::vector<std::pair<std::string, std::string>> inputs = {}) {
     Result<PipelineConfig> p = parse(main, std::move(variables), std::move(inputs));
@@ -381,7 +383,9 @@ TEST(Include, ComponentOfTheCurrentProjectIsReadFromTheWorkingTree) {
   project.write("templates/lint.yml",
                 "spec:\n  inputs:\n    stage:\n      default: test\n---\n"
                 "$[[ component.name ]]-job:\n  stage: $[[ inputs.stage ]]\n"
-                "  script: echo $[[ component.version ]]\n");
+                "  script: echo $[[ component.version ]] $[[ component.reference ]] "
+                "$[[ component.sha ]]\n");
+  project.commit_sha = "4f0c2a9e5b1d";
   project.write("templates/build/template.yml", "build: {stage: build, script: echo build}\n");
   ExpressionVariables vars = {{"CI_SERVER_FQDN", "gitlab.example.com"},
                               {"CI_PROJECT_PATH", "group/app"}};
@@ -394,7 +398,7 @@ TEST(Include, ComponentOfTheCurrentProjectIsReadFromTheWorkingTree) {
       vars);
   ASSERT_EQ(job_names(p), (Strings{"lint-job", "build"}));
   EXPECT_EQ(p.jobs[0].stage, "lint");
-  EXPECT_EQ(p.jobs[0].script, Strings{"echo 1.2"});
+  EXPECT_EQ(p.jobs[0].script, Strings{"echo 1.2 1.2 4f0c2a9e5b1d"});
   ASSERT_EQ(p.warnings.size(), 2u);
   EXPECT_NE(p.warnings[0].find("component `gitlab.example.com/group/app/lint@1.2` is read from "
                                "the working tree (templates/lint.yml)"),
