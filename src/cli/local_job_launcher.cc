@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <regex>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -24,6 +26,16 @@
 namespace glr {
 
 namespace {
+
+// What `${HOSTNAME:-$(hostname)}` gives in the run's shells: they inherit this process's
+// environment, where bash keeps a HOSTNAME it finds, else the kernel's host name. Empty when
+// unknown (prepare_script then runs).
+std::string shell_hostname() {
+  if (const char* env = std::getenv("HOSTNAME"); env != nullptr && *env != '\0') return env;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return {};
+  return host;
+}
 
 constexpr const char* kJobColors[] = {"\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[34m", "\x1b[32m",
                                       "\x1b[96m", "\x1b[95m", "\x1b[93m"};
@@ -389,6 +401,7 @@ LocalJobResult LocalJobLauncher::run(const LocalJob& job, std::stop_token stop) 
   // The project directory is in place before the job starts: the copy of the working tree, or
   // the working tree itself.
   cfg.local_sources = runner.executor == "shell";
+  if (runner.executor == "shell") cfg.local_prepare_host = shell_hostname();
   if (!options_.state_dir.empty() && runner.executor == "shell") {
     // Everything the stage's script would remove (file variables, GITLAB_ENV, git lock
     // files) lies in the job directory, which goes when the job ends; the file variables go

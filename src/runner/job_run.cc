@@ -309,6 +309,22 @@ bool JobRun::open_stage(const std::string& name, const std::string& header, Trac
   return sections;
 }
 
+std::optional<std::string> JobRun::printed_prepare() const {
+  if (config_.local_prepare_host.empty() || !dirs_) return std::nullopt;
+  ScriptContext ctx = script_context("running");
+  for (const std::string& file : prepare_script_removed_files(ctx)) {
+    // `rm -f` of a file; anything else (a directory, no permission) is the script's to report.
+    std::error_code ec;
+    std::filesystem::file_status st = std::filesystem::symlink_status(file, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) return std::nullopt;
+    if (!std::filesystem::exists(st)) continue;
+    if (std::filesystem::is_directory(st) || !std::filesystem::remove(file, ec) || ec) {
+      return std::nullopt;
+    }
+  }
+  return prepare_script_output(ctx, config_.local_prepare_host);
+}
+
 std::optional<std::string> JobRun::printed_sources() const {
   if (!config_.local_sources || !dirs_) return std::nullopt;
   ScriptContext ctx = script_context("running");
@@ -514,7 +530,12 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   if (failure) return finish(failure, trace);
 
   // prepare_script failing ends the job at once (§1.2).
-  failure = run_stage(StageKind::kPrepareScript, "", trace, job_stop_.get_token());
+  if (std::optional<std::string> printed = printed_prepare()) {
+    run_local_stage(StageKind::kPrepareScript,
+                    [&printed](TraceSink& sink) { sink.write(kScriptStdout, *printed); }, trace);
+  } else {
+    failure = run_stage(StageKind::kPrepareScript, "", trace, job_stop_.get_token());
+  }
   if (failure) {
     if (failure->reason == FailureReason::kScriptFailure) {
       failure->message = "prepare environment: " + failure->message +

@@ -65,6 +65,10 @@ struct JobRunConfig {
   // working tree). get_sources is then printed, not run, whenever its script would only
   // print (get_sources_print_only: GIT_STRATEGY=none and nothing else to set up).
   bool local_sources = false;
+  // Local mode: prepare_script printed, not run: "Running on <this>..." (the $HOSTNAME its
+  // shell would have), with the two stale files it removes removed in-process. Empty: the
+  // script runs.
+  std::string local_prepare_host{};
 };
 
 class JobRun {
@@ -111,6 +115,8 @@ class JobRun {
   // A stage whose work is done in-process (JobRunConfig::local_*): section, header, work.
   // get_sources output when config_.local_sources and the script would only print.
   std::optional<std::string> printed_sources() const;
+  // prepare_script output when config_.local_prepare_host is set and its files could go.
+  std::optional<std::string> printed_prepare() const;
   void run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                        TraceBuffer& trace);
   StageResult run_user_steps(TraceBuffer& trace);

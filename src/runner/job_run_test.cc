@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -149,6 +150,35 @@ TEST(JobRun, LocalSourcesStillRunAScriptWithWork) {
   h.make(job, cfg);
   EXPECT_EQ(h.execute().state, JobState::kSuccess);
   EXPECT_EQ(h.executor.ran()[1], "get_sources");
+}
+
+TEST(JobRun, LocalPrepareHostPrintsPrepareScriptAndRemovesItsStaleFiles) {
+  Harness h;
+  std::filesystem::path root = std::filesystem::path(::testing::TempDir()) / "glr-local-prepare";
+  std::filesystem::remove_all(root);
+  JobRunConfig cfg = sample_config();
+  cfg.local_prepare_host = "devbox";
+  cfg.project_dir_override = (root / "app").string();
+  cfg.tmp_dir_override = (root / "job.tmp").string();
+  std::filesystem::create_directories(root / "job.tmp");
+  std::ofstream(root / "job.tmp" / "gitlab_runner_env") << "STALE=1\n";
+  h.make(sample_job(), cfg);
+  EXPECT_EQ(h.execute().state, JobState::kSuccess);
+  EXPECT_EQ(h.executor.ran(), (std::vector<std::string>{"get_sources", "step_script",
+                                                        "cleanup_file_variables"}));
+  EXPECT_FALSE(std::filesystem::exists(root / "job.tmp" / "gitlab_runner_env"));
+  std::string log = h.log();
+  size_t header = log.find("\x1b[36;1mPreparing environment");
+  ASSERT_NE(header, std::string::npos) << log;
+  EXPECT_NE(log.find("Running on devbox...\n", header), std::string::npos) << log;
+
+  // A directory where rm -f would fail: the script runs and reports it.
+  Harness again;
+  std::filesystem::create_directories(root / "job.tmp" / "masking.db");
+  again.make(sample_job(), cfg);
+  EXPECT_EQ(again.execute().state, JobState::kSuccess);
+  EXPECT_EQ(again.executor.ran().front(), "prepare_script");
+  std::filesystem::remove_all(root);
 }
 
 TEST(JobRun, FailingScriptIsScriptFailureWithExitCode) {

@@ -341,8 +341,7 @@ class StageWriter {
     } else {
       w_.line(std::string("echo \"Running on ") + host + "...\"");
     }
-    w_.rm_file(w_.tmp_path(kGitlabEnvFile));
-    w_.rm_file(w_.tmp_path("masking.db"));
+    for (const std::string& file : prepare_script_removed_files(ctx_)) w_.rm_file(file);
   }
 
   void write_clear_worktree() {
@@ -1212,6 +1211,17 @@ std::string stage_header(StageKind kind, const std::string& step_name) {
     case StageKind::kUserStep: break;
   }
   return "Executing \"" + stage_name(kind, step_name) + "\" stage of the job script";
+}
+
+std::string prepare_script_output(const ScriptContext& ctx, std::string_view host) {
+  std::string out = "Running on ";
+  out.append(host);
+  if (!ctx.runner_hostname.empty()) out.append(" via ").append(ctx.runner_hostname);
+  return out + "...\n";
+}
+
+std::vector<std::string> prepare_script_removed_files(const ScriptContext& ctx) {
+  return {ctx.dirs.tmp_dir + "/" + std::string(kGitlabEnvFile), ctx.dirs.tmp_dir + "/masking.db"};
 }
 
 std::optional<std::string> get_sources_print_only(const ScriptContext& ctx) {

@@ -85,6 +85,11 @@ Result<std::optional<std::string>> generate_stage_script(StageKind kind,
                                                          const std::string& step_name,
                                                          const ScriptContext& ctx);
 
+// What prepare_script prints in a shell whose $HOSTNAME is `host`, and the files it removes
+// (stale GITLAB_ENV and masking database of an earlier job in the same directory).
+std::string prepare_script_output(const ScriptContext& ctx, std::string_view host);
+std::vector<std::string> prepare_script_removed_files(const ScriptContext& ctx);
+
 // When the get_sources script would only print (GIT_STRATEGY=none, no submodules, no git
 // configuration or credentials to handle): its output, byte for byte. It also makes the
 // project directory and fixes ownership when <builds_dir>/.gitlab-build-uid-gid exists; a

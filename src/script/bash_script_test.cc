@@ -3,6 +3,7 @@
 #include "script/bash_script.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "script/script_test_support.h"
 
@@ -250,6 +251,16 @@ TEST_F(ScriptFixture, PrepareScriptPrintsHostname) {
   RunResult v = run(StageKind::kPrepareScript);
   EXPECT_NE(v.output.find(" via runner-host$(touch X)...\n"), std::string::npos) << v.output;
   EXPECT_FALSE(fs::exists(tmp_.path() / "X"));
+
+  // prepare_script_output() is those bytes for the shell's host name (exec prints it).
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ(prepare_script_output(ctx(), host), v.output);
+  runner_hostname_.clear();
+  EXPECT_EQ(prepare_script_output(ctx(), host), r.output);
+  EXPECT_EQ(prepare_script_removed_files(ctx()),
+            (std::vector<std::string>{dirs_.tmp_dir + "/gitlab_runner_env",
+                                      dirs_.tmp_dir + "/masking.db"}));
 }
 
 TEST_F(ScriptFixture, ReleaseStepCommandsAreExpandedByTheRunner) {
