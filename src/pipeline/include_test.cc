@@ -229,6 +229,30 @@ TEST(Inputs, FunctionsTruncatePosixEscapeExpandVars) {
   EXPECT_EQ(posix_escape("a\nb"), "a'\n'b");
 }
 
+TEST(Inputs, FunctionsPosixQuoteAndSplit) {
+  Project project;
+  project.write("ci/sp.yml",
+                "spec:\n  inputs:\n    cmds:\n      default: \" echo a ;; echo 'b c';\"\n"
+                "    name:\n      default: \"it's x\"\n---\njob:\n"
+                "  script: $[[ inputs.cmds | split(';') ]]\n"
+                "  after_script:\n    - echo $[[ inputs.name | posix_quote ]]\n");
+  PipelineConfig p = project.ok("include: ci/sp.yml\n");
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].script, (Strings{"echo a", "echo 'b c'"}));  // trimmed, empty parts gone
+  EXPECT_EQ(p.jobs[0].after_script, Strings{"echo it\\'s\\ x"});
+  project.write("ci/sp2.yml",
+                "spec:\n  inputs:\n    cmds:\n      default: a\n---\njob:\n"
+                "  script: $[[ inputs.cmds | split('') ]]\n");
+  EXPECT_EQ(project.error("include: ci/sp2.yml\n"),
+            "ci/sp2.yml:7: error in `split` function: invalid argument: separator cannot be empty");
+  project.write("ci/sp3.yml",
+                "spec:\n  inputs:\n    cmds:\n      default: a,b\n---\njob:\n"
+                "  script: $[[ inputs.cmds | split(',') | posix_quote ]]\n");
+  EXPECT_EQ(project.error("include: ci/sp3.yml\n"),
+            "ci/sp3.yml:7: error in `posix_quote` function: invalid input type: posix_quote can "
+            "only be used with string inputs");
+}
+
 TEST(Inputs, InputsOnAFileWithoutSpecAreAnError) {
   Project project;
   project.write("ci/plain.yml", "job:\n  script: echo $[[ inputs.a ]]\n");

@@ -159,15 +159,18 @@ BlockResult evaluate_block(const std::string& data, const InputValues& values,
     return {.value = std::nullopt, .error = "too many functions in interpolation block"};
   }
   static const std::regex kTruncate("^truncate\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\)?$");
+  static const std::regex kSplit("^split\\('([^']*)'\\)$");
   ConfigValue value = found->second;
   for (size_t f = 1; f < parts.size(); ++f) {
     const std::string& fn = parts[f];
     std::smatch m;
     std::string name;
-    if (fn == "expand_vars" || fn == "posix_escape") {
+    if (fn == "expand_vars" || fn == "posix_escape" || fn == "posix_quote") {
       name = fn;
     } else if (std::regex_match(fn, m, kTruncate)) {
       name = "truncate";
+    } else if (std::regex_match(fn, m, kSplit)) {
+      name = "split";
     } else {
       return {.value = std::nullopt,
               .error = fmt::format("no function matching `{}`: check that the function name, "
@@ -182,9 +185,32 @@ BlockResult evaluate_block(const std::string& data, const InputValues& values,
                                    name)};
     }
     std::string text = value.scalar;
+    if (name == "split") {
+      // Parts trimmed, empty ones dropped; the result is an array input.
+      std::string separator = m[1].str();
+      if (separator.empty()) {
+        return {.value = std::nullopt,
+                .error = "error in `split` function: invalid argument: separator cannot be empty"};
+      }
+      ConfigValue list{.kind = Kind::kSequence};
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t at = text.find(separator, start);
+        std::string_view piece = trim(std::string_view(text).substr(
+            start, at == std::string::npos ? std::string::npos : at - start));
+        if (!piece.empty()) {
+          list.items.push_back(ConfigValue{.kind = Kind::kScalar, .scalar = std::string(piece),
+                                           .quoted = true});
+        }
+        if (at == std::string::npos) break;
+        start = at + separator.size();
+      }
+      value = std::move(list);
+      continue;
+    }
     if (name == "expand_vars") {
       text = expand_include_variables(text, variables, /*keep_unknown=*/true);
-    } else if (name == "posix_escape") {
+    } else if (name == "posix_escape" || name == "posix_quote") {  // both Shellwords.shellescape
       text = posix_escape(text);
     } else {
       size_t offset = std::strtoull(m[1].str().c_str(), nullptr, 10);
