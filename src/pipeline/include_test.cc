@@ -253,6 +253,53 @@ TEST(Inputs, FunctionsPosixQuoteAndSplit) {
             "only be used with string inputs");
 }
 
+TEST(Inputs, RulesGiveConditionalOptionsAndDefaults) {
+  Project project;
+  project.write("ci/r.yml",
+                "spec:\n  inputs:\n"
+                "    tier:\n      rules:\n"
+                "        - if: $[[ inputs.env ]] == \"dev\"\n"
+                "          options: [small, medium]\n          default: small\n"
+                "        - if: $[[inputs.env]] == \"prod\" && $[[ inputs.kind ]] == \"canary\"\n"
+                "          options: [large, xlarge]\n          default: large\n"
+                "        - if: $[[ inputs.env ]] == \"prod\"\n          default: xlarge\n"
+                "    env:\n      options: [dev, prod, qa]\n      default: dev\n"
+                "    kind:\n      default: rolling\n"
+                "---\njob:\n  script: echo $[[ inputs.env ]] $[[ inputs.kind ]] $[[ inputs.tier ]]\n");
+  auto script = [&project](const std::string& inputs) {
+    PipelineConfig p = project.ok("include:\n  - local: ci/r.yml\n    inputs: " + inputs + "\n");
+    return p.jobs.empty() || p.jobs[0].script.empty() ? std::string() : p.jobs[0].script[0];
+  };
+  EXPECT_EQ(script("{}"), "echo dev rolling small");
+  EXPECT_EQ(script("{tier: medium}"), "echo dev rolling medium");
+  EXPECT_EQ(script("{env: prod, kind: canary}"), "echo prod canary large");
+  EXPECT_EQ(script("{env: prod}"), "echo prod rolling xlarge");
+  EXPECT_EQ(script("{env: qa}"), "echo qa rolling ");  // no rule matches: empty
+  EXPECT_EQ(project.error("include:\n  - local: ci/r.yml\n    inputs: {tier: huge}\n"),
+            ".gitlab-ci.yml:2: include `ci/r.yml`: `tier` input: `huge` cannot be used because "
+            "it is not in the list of allowed options");
+
+  project.write("ci/loop.yml",
+                "spec:\n  inputs:\n"
+                "    a:\n      rules:\n        - if: $[[ inputs.b ]] == \"x\"\n          default: x\n"
+                "    b:\n      rules:\n        - if: $[[ inputs.a ]] == \"x\"\n          default: x\n"
+                "---\njob:\n  script: echo\n");
+  EXPECT_NE(project.error("include: ci/loop.yml\n").find("`a` input: rules refer to inputs that "
+                                                         "refer back to it"),
+            std::string::npos);
+  project.write("ci/bad.yml",
+                "spec:\n  inputs:\n    a:\n      rules:\n        - when: never\n---\njob:\n"
+                "  script: echo\n");
+  EXPECT_EQ(project.error("include: ci/bad.yml\n"),
+            "ci/bad.yml:5: header:spec:inputs:a:rules:rule config contains unknown keys: when");
+  project.write("ci/unknown.yml",
+                "spec:\n  inputs:\n    a:\n      rules:\n        - if: $[[ inputs.zz ]] == \"x\"\n"
+                "          default: x\n---\njob:\n  script: echo\n");
+  EXPECT_NE(project.error("include: ci/unknown.yml\n")
+                .find("`a` input: rules: unknown interpolation key: `zz`"),
+            std::string::npos);
+}
+
 TEST(Inputs, InputsOnAFileWithoutSpecAreAnError) {
   Project project;
   project.write("ci/plain.yml", "job:\n  script: echo $[[ inputs.a ]]\n");

@@ -300,6 +300,21 @@ void collect_lines(const ConfigValue& node, std::vector<int>& lines) {
   for (const ConfigValue& item : node.items) collect_lines(item, lines);
 }
 
+Result<std::vector<ConfigValue>> read_options(const ConfigValue& options, const std::string& where,
+                                             const std::string& file) {
+  if (!options.is_sequence()) return at(file, options.line, where + " input options should be an array");
+  if (options.items.size() > kMaxOptions) {
+    return at(file, options.line,
+              fmt::format("{} config cannot define more than {} options", where, kMaxOptions));
+  }
+  for (const ConfigValue& option : options.items) {
+    if (option.is_null()) {
+      return at(file, options.line, where + " config options array cannot contain null values");
+    }
+  }
+  return options.items;
+}
+
 }  // namespace
 
 std::optional<InputType> input_type_of(const ConfigValue& value) {
@@ -364,11 +379,32 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header,
                   fmt::format("{} config contains unknown keys: {}", where, entry.keys[k]));
       }
     }
-    if (const ConfigValue* rules = entry.find("rules")) {
-      return at(file, rules->line,
-                where +
-                    ":rules (conditional options and defaults) is not supported by glrunner "
-                    "exec yet");
+    if (const ConfigValue* rules = entry.find("rules"); rules != nullptr && !rules->is_null()) {
+      if (!rules->is_sequence()) return at(file, rules->line, where + ":rules config should be an array");
+      for (const ConfigValue& item : rules->items) {
+        if (!item.is_mapping()) {
+          return at(file, item.line, where + ":rules:rule config should be a hash");
+        }
+        InputRule rule{.line = item.line};
+        for (size_t k = 0; k < item.keys.size(); ++k) {
+          const std::string& key = item.keys[k];
+          if (key != "if" && key != "options" && key != "default") {
+            return at(file, item.items[k].line,
+                      fmt::format("{}:rules:rule config contains unknown keys: {}", where, key));
+          }
+        }
+        if (const ConfigValue* cond = item.find("if"); cond != nullptr && !cond->is_null()) {
+          if (!cond->is_scalar()) return at(file, cond->line, where + ":rules:rule if should be a string");
+          rule.if_expression = cond->scalar;
+        }
+        if (const ConfigValue* options = item.find("options"); options != nullptr && !options->is_null()) {
+          Result<std::vector<ConfigValue>> list = read_options(*options, where + ":rules:rule", file);
+          if (!list) return tl::unexpected(list.error());
+          rule.options = std::move(*list);
+        }
+        if (const ConfigValue* def = item.find("default")) rule.default_value = *def;
+        input.rules.push_back(std::move(rule));
+      }
     }
     if (const ConfigValue* type = entry.find("type"); type != nullptr && !type->is_null()) {
       static const std::vector<std::pair<std::string, InputType>> kTypes = {
@@ -389,19 +425,9 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header,
     if (const ConfigValue* def = entry.find("default")) input.default_value = *def;
     if (const ConfigValue* options = entry.find("options");
         options != nullptr && !options->is_null()) {
-      if (!options->is_sequence())
-        return at(file, options->line, where + " input options should be an array");
-      if (options->items.size() > kMaxOptions) {
-        return at(file, options->line,
-                  fmt::format("{} config cannot define more than {} options", where, kMaxOptions));
-      }
-      for (const ConfigValue& option : options->items) {
-        if (option.is_null()) {
-          return at(file, options->line,
-                    where + " config options array cannot contain null values");
-        }
-      }
-      input.options = options->items;
+      Result<std::vector<ConfigValue>> list = read_options(*options, where, file);
+      if (!list) return tl::unexpected(list.error());
+      input.options = std::move(*list);
     }
     if (const ConfigValue* regex = entry.find("regex"); regex != nullptr && !regex->is_null()) {
       if (!regex->is_scalar())
@@ -430,7 +456,9 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
   if (!unknown.empty()) errors.push_back("unknown input arguments: " + join(unknown, ", "));
 
   InputValues values;
-  for (const InputSpec& spec : specs) {
+  // One input with the options and default that apply to it (its own, or its matching rule's).
+  auto resolve = [&](const InputSpec& spec, const std::optional<std::vector<ConfigValue>>& options,
+                     const std::optional<ConfigValue>& default_value) {
     auto error = [&errors, &spec](const std::string& message) {
       errors.push_back(fmt::format("`{}` input: {}", spec.name, message));
     };
@@ -438,9 +466,9 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
     for (const auto& [name, v] : given) {
       if (name == spec.name && !v.is_null()) value = &v;
     }
-    if (value == nullptr && !spec.default_value) {
+    if (value == nullptr && !default_value) {
       error("required value has not been provided");
-      continue;
+      return;
     }
     auto validate = [&](const ConfigValue& v, bool is_default) {
       const char* which = is_default ? "default" : "provided";
@@ -448,9 +476,9 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
       if (!type || *type != spec.type) {
         error(fmt::format("{} value is not {}", which, type_with_article(spec.type)));
       }
-      if (spec.options) {
+      if (options) {
         if (spec.type == InputType::kString || spec.type == InputType::kNumber) {
-          bool listed = std::any_of(spec.options->begin(), spec.options->end(),
+          bool listed = std::any_of(options->begin(), options->end(),
                                     [&v](const ConfigValue& o) { return same_value(o, v); });
           if (!listed) {
             error(fmt::format(
@@ -475,10 +503,102 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
       }
     };
     // A null default (`default:` with nothing) still makes the input optional.
-    if (spec.default_value && !spec.default_value->is_null()) validate(*spec.default_value, true);
+    if (default_value && !default_value->is_null()) validate(*default_value, true);
     if (value != nullptr) validate(*value, false);
-    ConfigValue actual = value != nullptr ? *value : *spec.default_value;
-    values[spec.name] = std::move(actual);
+    values[spec.name] = value != nullptr ? *value : *default_value;
+  };
+
+  std::vector<const InputSpec*> pending;  // inputs with rules, in declaration order
+  for (const InputSpec& spec : specs) {
+    if (spec.rules.empty()) {
+      resolve(spec, spec.options, spec.default_value);
+    } else {
+      pending.push_back(&spec);
+    }
+  }
+  // An input with rules is resolved once every input its conditions name has a value: its
+  // first rule whose `if` holds (or that has none) gives options and default. Without a
+  // matching rule, the input's own options and default apply, and an empty string stands
+  // for a missing default (as GitLab's conditional inputs).
+  static const std::regex kInputRef(R"(\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\])");
+  while (!pending.empty()) {
+    bool progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const InputSpec& spec = **it;
+      bool ready = true;
+      for (const InputRule& rule : spec.rules) {
+        if (!rule.if_expression) continue;
+        for (std::sregex_iterator m(rule.if_expression->begin(), rule.if_expression->end(), kInputRef);
+             m != std::sregex_iterator(); ++m) {
+          std::string ref = (*m)[1].str();
+          bool waiting = std::any_of(pending.begin(), pending.end(),
+                                     [&ref](const InputSpec* p) { return p->name == ref; });
+          if (waiting) ready = false;
+        }
+      }
+      if (!ready) {
+        ++it;
+        continue;
+      }
+      const InputRule* chosen = nullptr;
+      bool failed = false;
+      for (const InputRule& rule : spec.rules) {
+        if (!rule.if_expression) {
+          chosen = &rule;
+          break;
+        }
+        // `$[[ inputs.x ]]` becomes a variable holding x's value as text.
+        ExpressionVariables vars;
+        std::string expression;
+        std::string_view rest = *rule.if_expression;
+        std::match_results<std::string_view::const_iterator> m;
+        while (std::regex_search(rest.begin(), rest.end(), m, kInputRef)) {
+          std::string ref = m[1].str();
+          auto found = values.find(ref);
+          if (found == values.end()) {
+            errors.push_back(fmt::format("`{}` input: rules: unknown interpolation key: `{}`",
+                                         spec.name, ref));
+            failed = true;
+            break;
+          }
+          std::string var = fmt::format("GLR_INPUT_{}", vars.size());
+          vars[var] = to_text(found->second);
+          expression.append(rest.substr(0, static_cast<size_t>(m.position(0)))).append("$" + var);
+          rest.remove_prefix(static_cast<size_t>(m.position(0) + m.length(0)));
+        }
+        if (failed) break;
+        expression.append(rest);
+        Result<bool> holds = evaluate_expression(expression, vars);
+        if (!holds) {
+          errors.push_back(fmt::format("`{}` input: rules: {}", spec.name, holds.error().message));
+          failed = true;
+          break;
+        }
+        if (*holds) {
+          chosen = &rule;
+          break;
+        }
+      }
+      if (!failed) {
+        if (chosen != nullptr) {
+          resolve(spec, chosen->options ? chosen->options : spec.options,
+                  chosen->default_value ? chosen->default_value : spec.default_value);
+        } else {
+          resolve(spec, spec.options,
+                  spec.default_value ? spec.default_value
+                                     : ConfigValue{.kind = Kind::kScalar, .scalar = "", .quoted = true});
+        }
+      }
+      it = pending.erase(it);
+      progress = true;
+    }
+    if (!progress) {
+      for (const InputSpec* spec : pending) {
+        errors.push_back(fmt::format("`{}` input: rules refer to inputs that refer back to it",
+                                     spec->name));
+      }
+      break;
+    }
   }
   if (!errors.empty()) {
     if (errors.size() > kMaxErrorsShown) errors.resize(kMaxErrorsShown);

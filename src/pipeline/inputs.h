@@ -19,12 +19,22 @@ namespace glr {
 enum class InputType { kString, kNumber, kBoolean, kArray };
 
 // One `spec:inputs:<name>` entry.
+// One entry of `spec:inputs:<name>:rules`: options and default that apply when `if` (the
+// expression grammar of rules:if over `$[[ inputs.x ]]` values) holds, or always without `if`.
+struct InputRule {
+  std::optional<std::string> if_expression{};
+  std::optional<std::vector<ConfigValue>> options{};
+  std::optional<ConfigValue> default_value{};
+  int line = 0;
+};
+
 struct InputSpec {
   std::string name{};
   InputType type = InputType::kString;
   std::optional<ConfigValue> default_value{};  // none: the input is required
   std::optional<std::vector<ConfigValue>> options{};
   std::optional<std::string> regex{};
+  std::vector<InputRule> rules{};  // the first that matches sets options and default
   int line = 0;
 };
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # spec:inputs in the main file (--input) and in included files (include:inputs), typed values
-# and functions, include:rules with command-line variables and exists, variables in include
+# and functions, conditional options/defaults (spec:inputs:rules), include:rules with command-line variables and exists, variables in include
 # paths; input errors name the file and the include (pipeline-yaml §3.7, §6.7, §6.8).
 source "$(dirname "$0")/common.sh"
 mkdir -p "$WORK/p/ci" && cd "$WORK/p"
@@ -11,7 +11,17 @@ spec:
     env:
       default: dev
       options: [dev, prod]
+    size:
+      rules:
+        - if: $[[ inputs.env ]] == "prod"
+          options: [l, xl]
+          default: xl
+        - default: s
 ---
+size-job:
+  stage: test
+  script:
+    - echo "size=$[[ inputs.size ]]"
 include:
   - local: ci/greet.yml
     inputs:
@@ -62,6 +72,7 @@ expect_not_contains "$WORK/out" "deploy "
 expect_not_contains "$WORK/out" "lint"
 run_expect 0 "$GLRUNNER" exec --no-color
 expect_contains "$WORK/out" "hello dev loud=false"
+expect_contains "$WORK/out" "size=s"
 expect_not_contains "$WORK/out" "deploying now"
 
 touch extra.txt
@@ -70,6 +81,7 @@ run_expect 1 "$GLRUNNER" exec --no-color --input env=production
 expect_contains "$WORK/err" ".gitlab-ci.yml: \`env\` input: \`production\` cannot be used because it is not in the list of allowed options"
 run_expect 0 "$GLRUNNER" exec --no-color --input env=prod --variable DEPLOY=yes --variable EXTRA=lint
 expect_contains "$WORK/out" "hello pro loud=false"
+expect_contains "$WORK/out" "size=xl"
 expect_contains "$WORK/out" "deploying now"
 expect_contains "$WORK/out" "linting extra"
 
