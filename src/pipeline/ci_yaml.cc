@@ -1495,10 +1495,58 @@ ConfigValue command_line_input(const std::string& text, InputType type, Reporter
 // Interpolates `body` with the inputs its `header` declares (§6.8), or warns about `$[[ inputs.`
 // blocks in a file without a header, which GitLab leaves as written. `given` are the values of
 // include:inputs / --input; `where` prefixes input errors ("<file>:<line>: include `x`").
+// spec:include entries read from the working tree: `local` (a path from the project root, as
+// include:local); the other forms need GitLab or the network (§6.3-6.5) and are an error.
+SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir) {
+  if (dir.empty()) return {};
+  return [dir](const ConfigValue& entry) -> Result<SpecIncludeFile> {
+    std::string local;
+    if (entry.is_scalar()) {
+      local = entry.scalar;
+    } else if (entry.is_mapping()) {
+      const ConfigValue* value = entry.find("local");
+      if (value == nullptr) {
+        for (const char* form : {"remote", "project", "component", "template"}) {
+          if (const ConfigValue* other = entry.find(form)) {
+            return fail(ErrorKind::kInvalidInput,
+                        fmt::format("`{}: {}` cannot be resolved offline: vendor the file and use "
+                                    "`local:`",
+                                    form, other->is_scalar() ? other->scalar : "..."));
+          }
+        }
+        return fail(ErrorKind::kInvalidInput, "entry should name a `local` file");
+      }
+      if (!value->is_scalar()) return fail(ErrorKind::kInvalidInput, "local should be a string");
+      local = value->scalar;
+    } else {
+      return fail(ErrorKind::kInvalidInput, "entry should be a string or a hash");
+    }
+    while (!local.empty() && local.front() == '/') local.erase(0, 1);
+    std::ifstream in(dir / local, std::ios::binary);
+    if (local.empty() || !in) {
+      return fail(ErrorKind::kInvalidInput, fmt::format("local file `{}` does not exist", local));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Reporter rep(local);
+    YAML::Node node;
+    try {
+      node = YAML::Load(text.str());
+    } catch (const YAML::Exception& e) {
+      return fail(ErrorKind::kInvalidInput, fmt::format("`{}`:{}:{}: YAML syntax error: {}", local,
+                                                        e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
+    Result<ConfigValue> root = convert(node, rep, 0);
+    if (!root) return fail(root.error());
+    return SpecIncludeFile{.name = local, .root = std::move(*root)};
+  };
+}
+
 Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue& body,
                           const std::vector<std::pair<std::string, ConfigValue>>& given,
                           const std::string& where, const ExpressionVariables& variables,
-                          Reporter& rep, const InputValues* component = nullptr) {
+                          Reporter& rep, const InputValues* component = nullptr,
+                          const SpecIncludeLoader& load_include = {}) {
   if (!header) {
     if (!given.empty()) {
       return fail(ErrorKind::kInvalidInput,
@@ -1513,7 +1561,7 @@ Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue&
     }
     return {};
   }
-  Result<std::vector<InputSpec>> specs = read_input_specs(*header, rep.file());
+  Result<std::vector<InputSpec>> specs = read_input_specs(*header, rep.file(), load_include);
   if (!specs) return fail(specs.error());
   Result<InputValues> values = resolve_inputs(*specs, given, where);
   if (!values) return fail(values.error());
@@ -1820,7 +1868,8 @@ class IncludeResolver {
     // GitLab names the included file: "`ci/x.yml`: `env` input: ..." (§6.8).
     std::string where = line > 0 ? fmt::format("{}:{}: include `{}`", parent.file(), line, file)
                                  : fmt::format("{}: include `{}`", parent.file(), file);
-    Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component);
+    Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component,
+                                             spec_include_loader(dir_));
     if (!interpolated) return fail(interpolated.error());
     if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
     Result<void> nested = resolve(root, rep, depth + 1);
@@ -1899,7 +1948,8 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
                                       join(names, ", ")));
     }
     if (header) {
-      Result<std::vector<InputSpec>> specs = read_input_specs(*header, file_name);
+      Result<std::vector<InputSpec>> specs =
+          read_input_specs(*header, file_name, spec_include_loader(context.project_dir));
       if (!specs) return fail(specs.error());
       for (const auto& [name, value] : context.inputs) {
         InputType type = InputType::kString;
@@ -1909,8 +1959,8 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
         given.emplace_back(name, command_line_input(value, type, rep));
       }
     }
-    Result<void> interpolated =
-        apply_inputs(header, *root, given, file_name, context.variables, rep);
+    Result<void> interpolated = apply_inputs(header, *root, given, file_name, context.variables,
+                                             rep, nullptr, spec_include_loader(context.project_dir));
     if (!interpolated) return fail(interpolated.error());
     if (!context.project_dir.empty() && root->is_mapping()) {
       IncludeResolver includes(context);

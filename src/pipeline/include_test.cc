@@ -300,6 +300,37 @@ TEST(Inputs, RulesGiveConditionalOptionsAndDefaults) {
             std::string::npos);
 }
 
+TEST(Inputs, SpecIncludeReadsInputsFromLocalFilesAndOwnInputsWin) {
+  Project project;
+  project.write("ci/inputs.yml",
+                "inputs:\n  environment:\n    default: staging\n    options: [staging, production]\n"
+                "  app_version:\n    default: 1.0.0\n  replicas:\n    type: number\n    default: 3\n");
+  project.write("ci/more.yml", "inputs:\n  replicas:\n    type: number\n    default: 5\n");
+  const std::string main =
+      "spec:\n  include:\n    - local: /ci/inputs.yml\n    - ci/more.yml\n  inputs:\n"
+      "    environment:\n      default: production\n---\n"
+      "job:\n  script: echo $[[ inputs.environment ]] $[[ inputs.app_version ]] "
+      "$[[ inputs.replicas ]]\n";
+  PipelineConfig p = project.ok(main);
+  ASSERT_EQ(p.jobs.size(), 1u);
+  EXPECT_EQ(p.jobs[0].script, Strings{"echo production 1.0.0 5"});
+  p = project.ok(main, {}, {{"app_version", "2.1"}, {"environment", "qa"}});
+  EXPECT_EQ(p.jobs[0].script, Strings{"echo qa 2.1 5"});  // the file's own entry, no options
+
+  EXPECT_EQ(project.error("spec:\n  include:\n    - remote: https://example.com/i.yml\n---\n"
+                          "job:\n  script: echo\n"),
+            ".gitlab-ci.yml:3: header:spec:include `remote: https://example.com/i.yml` cannot be "
+            "resolved offline: vendor the file and use `local:`");
+  EXPECT_EQ(project.error("spec:\n  include:\n    - local: ci/none.yml\n---\njob:\n  script: echo\n"),
+            ".gitlab-ci.yml:3: header:spec:include local file `ci/none.yml` does not exist");
+  project.write("ci/bad.yml", "inputs:\n  a:\n    defualt: 1\nstages: [x]\n");
+  EXPECT_EQ(project.error("spec:\n  include: ci/bad.yml\n---\njob:\n  script: echo\n"),
+            "ci/bad.yml:4: config contains unknown keys: stages");
+  project.write("ci/bad2.yml", "inputs:\n  a:\n    defualt: 1\n");
+  EXPECT_EQ(project.error("spec:\n  include: ci/bad2.yml\n---\njob:\n  script: echo\n"),
+            "ci/bad2.yml:3: inputs:a config contains unknown keys: defualt");
+}
+
 TEST(Inputs, InputsOnAFileWithoutSpecAreAnError) {
   Project project;
   project.write("ci/plain.yml", "job:\n  script: echo $[[ inputs.a ]]\n");

@@ -315,59 +315,16 @@ Result<std::vector<ConfigValue>> read_options(const ConfigValue& options, const 
   return options.items;
 }
 
-}  // namespace
-
-std::optional<InputType> input_type_of(const ConfigValue& value) {
-  switch (value.kind) {
-    case Kind::kNull:
-    case Kind::kMapping:
-      return std::nullopt;
-    case Kind::kSequence:
-      return InputType::kArray;
-    case Kind::kScalar:
-      if (value.quoted) return InputType::kString;
-      if (value.scalar == "true" || value.scalar == "false") return InputType::kBoolean;
-      if (is_number_text(value.scalar)) return InputType::kNumber;
-      return InputType::kString;
-  }
-  return std::nullopt;
-}
-
-Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header,
-                                                const std::string& file) {
-  std::vector<InputSpec> specs;
-  if (!header.is_mapping()) return at(file, header.line, "header config should be a hash");
-  for (size_t i = 0; i < header.keys.size(); ++i) {
-    if (header.keys[i] != "spec") {
-      return at(file, header.items[i].line,
-                fmt::format("header config contains unknown keys: {}", header.keys[i]));
-    }
-  }
-  const ConfigValue* spec = header.find("spec");
-  if (spec == nullptr || spec->is_null()) return specs;
-  if (!spec->is_mapping()) return at(file, spec->line, "header:spec config should be a hash");
-  for (size_t i = 0; i < spec->keys.size(); ++i) {
-    const std::string& key = spec->keys[i];
-    if (key == "include") {
-      return at(file, spec->items[i].line,
-                "header:spec:include (inputs from other files) is not supported by glrunner exec "
-                "yet");
-    }
-    if (key != "inputs" && key != "component") {
-      return at(file, spec->items[i].line,
-                fmt::format("header:spec config contains unknown keys: {}", key));
-    }
-  }
-  const ConfigValue* inputs = spec->find("inputs");
-  if (inputs == nullptr || inputs->is_null()) return specs;
-  if (!inputs->is_mapping())
-    return at(file, inputs->line, "header:spec:inputs config should be a hash");
+// The entries of an `inputs:` mapping, appended to `specs`; `prefix` starts each message
+// ("header:spec:inputs:").
+Result<void> read_inputs_mapping(const ConfigValue* inputs, const std::string& prefix,
+                                 const std::string& file, std::vector<InputSpec>& specs) {
   static const std::set<std::string> kKeys = {"default", "description", "options",
                                               "regex",   "type",        "rules"};
   for (size_t i = 0; i < inputs->keys.size(); ++i) {
     const ConfigValue& entry = inputs->items[i];
     InputSpec input{.name = inputs->keys[i], .line = entry.line};
-    std::string where = "header:spec:inputs:" + input.name;
+    std::string where = prefix + input.name;
     if (entry.is_null()) {
       specs.push_back(std::move(input));
       continue;
@@ -439,6 +396,101 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header,
       return at(file, description->line, where + " input description should be a string");
     }
     specs.push_back(std::move(input));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<InputType> input_type_of(const ConfigValue& value) {
+  switch (value.kind) {
+    case Kind::kNull:
+    case Kind::kMapping:
+      return std::nullopt;
+    case Kind::kSequence:
+      return InputType::kArray;
+    case Kind::kScalar:
+      if (value.quoted) return InputType::kString;
+      if (value.scalar == "true" || value.scalar == "false") return InputType::kBoolean;
+      if (is_number_text(value.scalar)) return InputType::kNumber;
+      return InputType::kString;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const std::string& file,
+                                                const SpecIncludeLoader& load_include) {
+  std::vector<InputSpec> specs;
+  if (!header.is_mapping()) return at(file, header.line, "header config should be a hash");
+  for (size_t i = 0; i < header.keys.size(); ++i) {
+    if (header.keys[i] != "spec") {
+      return at(file, header.items[i].line,
+                fmt::format("header config contains unknown keys: {}", header.keys[i]));
+    }
+  }
+  const ConfigValue* spec = header.find("spec");
+  if (spec == nullptr || spec->is_null()) return specs;
+  if (!spec->is_mapping()) return at(file, spec->line, "header:spec config should be a hash");
+  for (size_t i = 0; i < spec->keys.size(); ++i) {
+    const std::string& key = spec->keys[i];
+    if (key != "inputs" && key != "component" && key != "include") {
+      return at(file, spec->items[i].line,
+                fmt::format("header:spec config contains unknown keys: {}", key));
+    }
+  }
+  // spec:include: inputs defined in other files, in order, a later definition of a name
+  // replacing an earlier one; the file's own spec:inputs replace them all.
+  if (const ConfigValue* include = spec->find("include"); include != nullptr && !include->is_null()) {
+    if (!load_include) {
+      return at(file, include->line, "header:spec:include cannot be used in this file");
+    }
+    std::vector<ConfigValue> entries =
+        include->is_sequence() ? include->items : std::vector<ConfigValue>{*include};
+    for (const ConfigValue& entry : entries) {
+      Result<SpecIncludeFile> loaded = load_include(entry);
+      if (!loaded) return at(file, entry.line, "header:spec:include " + loaded.error().message);
+      const ConfigValue& root = loaded->root;
+      if (!root.is_mapping()) return at(loaded->name, root.line, "config should be a hash");
+      for (size_t k = 0; k < root.keys.size(); ++k) {
+        if (root.keys[k] != "inputs") {
+          return at(loaded->name, root.items[k].line,
+                    fmt::format("config contains unknown keys: {}", root.keys[k]));
+        }
+      }
+      const ConfigValue* inputs = root.find("inputs");
+      if (inputs == nullptr || inputs->is_null()) continue;
+      if (!inputs->is_mapping()) return at(loaded->name, inputs->line, "inputs config should be a hash");
+      std::vector<InputSpec> included;
+      if (Result<void> r = read_inputs_mapping(inputs, "inputs:", loaded->name, included); !r) {
+        return tl::unexpected(r.error());
+      }
+      for (InputSpec& s : included) {
+        auto same = std::find_if(specs.begin(), specs.end(),
+                                 [&s](const InputSpec& o) { return o.name == s.name; });
+        if (same != specs.end()) {
+          *same = std::move(s);
+        } else {
+          specs.push_back(std::move(s));
+        }
+      }
+    }
+  }
+  const ConfigValue* inputs = spec->find("inputs");
+  if (inputs == nullptr || inputs->is_null()) return specs;
+  if (!inputs->is_mapping())
+    return at(file, inputs->line, "header:spec:inputs config should be a hash");
+  std::vector<InputSpec> own;
+  if (Result<void> r = read_inputs_mapping(inputs, "header:spec:inputs:", file, own); !r) {
+    return tl::unexpected(r.error());
+  }
+  for (InputSpec& s : own) {
+    auto same = std::find_if(specs.begin(), specs.end(),
+                             [&s](const InputSpec& o) { return o.name == s.name; });
+    if (same != specs.end()) {
+      *same = std::move(s);
+    } else {
+      specs.push_back(std::move(s));
+    }
   }
   return specs;
 }

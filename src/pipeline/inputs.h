@@ -3,6 +3,7 @@
 // the file's body. Works on ConfigValue trees only; reading YAML stays in ci_yaml.cc.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,9 +39,18 @@ struct InputSpec {
   int line = 0;
 };
 
-// Reads the header document (`spec: {inputs: ...}`). Errors use GitLab's entry wording
-// ("header:spec:inputs:x input type unknown value: y") prefixed by "<file>:<line>: ".
-Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const std::string& file);
+// `spec:include` (pipeline-yaml §6.8): the file an entry names, as its name and parsed root
+// (a mapping with `inputs:`), or an error saying why it cannot be read.
+struct SpecIncludeFile {
+  std::string name{};
+  ConfigValue root{};
+};
+using SpecIncludeLoader = std::function<Result<SpecIncludeFile>(const ConfigValue& entry)>;
+// Reads the header document (`spec: {inputs: ..., include: ...}`). Errors use GitLab's entry
+// wording ("header:spec:inputs:x input type unknown value: y") prefixed by "<file>:<line>: ".
+// Without a loader, `spec:include` is an error.
+Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const std::string& file,
+                                                const SpecIncludeLoader& load_include = {});
 
 // Validated input values by name (defaults filled in).
 using InputValues = std::map<std::string, ConfigValue>;
