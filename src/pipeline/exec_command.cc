@@ -69,6 +69,8 @@ struct ExecShared {
   GitFacts git{};
   Variables cli_variables{};
   std::vector<ProjectVariable> project_variables{};
+  // What include values, include:rules and expand_vars see (§6.7), for child pipelines too.
+  ExpressionVariables include_variables{};
   std::atomic<int64_t> next_id{1};  // job ids stay unique across pipelines
   std::mutex err_mu{};              // child pipelines warn from job threads
 
@@ -399,14 +401,21 @@ class ChildPipelines final : public Downstream {
       std::string producer = artifact->find("job")->scalar;
       Result<std::string> text = shared_.launcher.artifact_file(level_.path, producer, path);
       if (!text) return error(artifact->line, text.error().message);
-      return parse_pipeline(*text, path, shared_.options.project_dir);
+      return parse_pipeline(*text, path, child_context());
     }
     ConfigValue root{.kind = ConfigValue::Kind::kMapping};
     root.keys.push_back("include");
     root.items.push_back(std::move(locals));
     std::string first = items[0]->is_scalar() ? items[0]->scalar
                                               : items[0]->find("local")->scalar;
-    return parse_pipeline(format_yaml(root), first, shared_.options.project_dir);
+    return parse_pipeline(format_yaml(root), first, child_context());
+  }
+
+  // A child reads its includes as the parent does: same project, variables and commit.
+  IncludeContext child_context() const {
+    return IncludeContext{.project_dir = shared_.options.project_dir,
+                          .variables = shared_.include_variables,
+                          .commit_sha = shared_.git.sha};
   }
 
   ExecShared& shared_;
@@ -494,7 +503,8 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
                     .clock = clock != nullptr ? *clock : system_clock,
                     .git = git,
                     .cli_variables = cli_variables,
-                    .project_variables = std::move(project_variables)};
+                    .project_variables = std::move(project_variables),
+                    .include_variables = context.variables};
   Level root{.pipeline_variables = cli_variables};
   Result<Prepared> prepared = prepare(shared, *pipeline, root, options.jobs);
   if (!prepared) return report_error(err, prepared.error().message);

@@ -237,6 +237,20 @@ TEST_F(RunExec, TriggerForwardsPipelineVariablesOnlyWhenAsked) {
   EXPECT_EQ(value_of(child, "FROM_TRIGGER"), "<unset>");
 }
 
+TEST_F(RunExec, ChildIncludesSeeTheIncludeVariables) {  // §6.7 in a child pipeline
+  write("trig: {trigger: {include: child.yml, strategy: depend}}\n");
+  write("include:\n"
+        "  - local: inc-$TARGET.yml\n"
+        "    rules: [{if: '$TARGET == \"linux\" && $CI_PROJECT_NAME'}]\n"
+        "child-job: {script: [echo child]}\n",
+        "child.yml");
+  write("from-include: {script: [echo included]}\n", "inc-linux.yml");
+  EXPECT_EQ(run({.variables = {"TARGET=linux"}}), 0) << err_.str();
+  std::vector<LocalJob> jobs = launcher_.jobs();
+  EXPECT_NE(job_named(jobs, "trig", "from-include"), nullptr) << out_.str() << err_.str();
+  EXPECT_NE(job_named(jobs, "trig", "child-job"), nullptr);
+}
+
 TEST_F(RunExec, TriggerDependFailsWithTheChild) {
   write("trig: {stage: build, trigger: {include: child.yml, strategy: depend}}\n"
         "after: {stage: test, script: x}\n");
