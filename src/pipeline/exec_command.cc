@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,7 @@ struct ExecShared {
   std::vector<ProjectVariable> project_variables{};
   // What include values, include:rules and expand_vars see (§6.7), for child pipelines too.
   ExpressionVariables include_variables{};
+  RunSlots* slots = nullptr;        // --concurrency across the parent and its children
   std::atomic<int64_t> next_id{1};  // job ids stay unique across pipelines
   std::mutex err_mu{};              // child pipelines warn from job threads
 
@@ -348,7 +350,9 @@ class ChildPipelines final : public Downstream {
     created();
     ChildPipelines grandchildren(shared_, level, prepared->config);
     LocalRunner runner(shared_.launcher, shared_.options.concurrency,
-                       LocalRunnerHooks{.downstream = &grandchildren, .clock = &shared_.clock});
+                       LocalRunnerHooks{.downstream = &grandchildren,
+                                        .clock = &shared_.clock,
+                                        .slots = shared_.slots});
     PipelineReport report = runner.run(prepared->graph, prepared->jobs, stop);
     shared_.launcher.announce(job, fmt::format("Child pipeline {}\n", to_string(report.status)));
     return report;
@@ -522,8 +526,11 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   }
 
   ChildPipelines children(shared, root, prepared->config);
+  RunSlots slots(options.concurrency > 0 ? static_cast<size_t>(options.concurrency)
+                                         : std::max(1u, std::thread::hardware_concurrency()));
+  shared.slots = &slots;
   LocalRunner runner(launcher, options.concurrency,
-                     LocalRunnerHooks{.downstream = &children, .clock = &shared.clock});
+                     LocalRunnerHooks{.downstream = &children, .clock = &shared.clock, .slots = &slots});
   PipelineReport report = runner.run(prepared->graph, prepared->jobs, stop);
   out << "\n" << format_summary(report.jobs, options.color);
   out << "pipeline " << to_string(report.status) << "\n";

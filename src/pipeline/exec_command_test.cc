@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -249,6 +250,23 @@ TEST_F(RunExec, ChildIncludesSeeTheIncludeVariables) {  // §6.7 in a child pipe
   std::vector<LocalJob> jobs = launcher_.jobs();
   EXPECT_NE(job_named(jobs, "trig", "from-include"), nullptr) << out_.str() << err_.str();
   EXPECT_NE(job_named(jobs, "trig", "child-job"), nullptr);
+}
+
+TEST_F(RunExec, ConcurrencyCapsTheParentAndItsChildrenTogether) {
+  write("trig: {stage: build, trigger: {include: child.yml, strategy: depend}}\n"
+        "a: {stage: build, script: x}\n");
+  write("b: {script: x}\nc: {script: x}\n", "child.yml");
+  launcher_.hold_all();
+  std::thread releaser([this] {
+    launcher_.wait_until_running(2);
+    // Each pipeline alone would allow two: a third job must not start.
+    EXPECT_FALSE(launcher_.wait_until_running_for(3, std::chrono::milliseconds(300)));
+    launcher_.release_all();
+  });
+  EXPECT_EQ(run({.concurrency = 2}), 0) << err_.str();
+  releaser.join();
+  EXPECT_EQ(launcher_.max_running(), 2);
+  EXPECT_EQ(launcher_.started().size(), 3u);
 }
 
 TEST_F(RunExec, TriggerDependFailsWithTheChild) {

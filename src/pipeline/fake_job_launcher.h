@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -41,6 +42,11 @@ class FakeJobLauncher final : public JobLauncher {
   void wait_until_running(int n) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return running_ >= n; });
+  }
+  // The same, giving up after `limit`; false then (for checks that a job does not start).
+  bool wait_until_running_for(int n, std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return running_ >= n; });
   }
 
   LocalJobResult run(const LocalJob& job, std::stop_token stop) override {

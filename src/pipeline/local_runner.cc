@@ -128,6 +128,21 @@ std::string display_name(const LocalJob& job) {
   return job.pipeline.empty() ? job.name : "[" + job.pipeline + "] -> " + job.name;
 }
 
+bool RunSlots::acquire(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait(lock, stop, [this] { return free_ > 0; })) return false;
+  --free_;
+  return true;
+}
+
+void RunSlots::release() {
+  {
+    std::lock_guard lock(mu_);
+    ++free_;
+  }
+  cv_.notify_one();
+}
+
 LocalRunner::LocalRunner(JobLauncher& launcher, int concurrency, LocalRunnerHooks hooks)
     : launcher_(launcher),
       concurrency_(concurrency > 0 ? static_cast<size_t>(concurrency)
@@ -249,7 +264,17 @@ PipelineReport LocalRunner::run(const PipelineGraph& graph, const std::vector<Lo
                                         .message = "canceled"};
           } else if (jobs[j].trigger) {
             result = run_trigger(jobs[j], report_early, child, token);
+          } else if (hooks_.slots != nullptr && !hooks_.slots->acquire(token)) {
+            result.outcome = JobOutcome{.state = JobState::kFailed,
+                                        .reason = FailureReason::kJobCanceled,
+                                        .message = "canceled"};
           } else {
+            struct Release {
+              RunSlots* slots;
+              ~Release() {
+                if (slots != nullptr) slots->release();
+              }
+            } release{hooks_.slots};
             for (int attempt = 0;; ++attempt) {
               result = launcher_.run(jobs[j], token);
               result.attempts = attempt + 1;

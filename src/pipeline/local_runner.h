@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <stop_token>
@@ -108,10 +110,28 @@ class Downstream {
                                      std::stop_token stop) = 0;
 };
 
+// Places for jobs that run something, shared by the pipelines of one run (the parent and its
+// child pipelines), so `--concurrency` caps the whole run. Trigger jobs, which only wait for
+// their child pipeline, take none (a depend trigger holding one could starve its own child).
+// Thread-safe.
+class RunSlots {
+ public:
+  explicit RunSlots(size_t count) : free_(count) {}
+  // Waits for a free place; false when `stop` is requested first.
+  bool acquire(std::stop_token stop);
+  void release();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  size_t free_;  // Guarded by mu_.
+};
+
 // What LocalRunner needs besides the launcher; every pointer may be null.
 struct LocalRunnerHooks {
   Downstream* downstream = nullptr;  // null: trigger jobs fail with "not supported"
   Clock* clock = nullptr;            // for start_in waits; null: delays are not waited
+  RunSlots* slots = nullptr;         // null: only this pipeline's own cap
 };
 
 // Exit status of `glrunner exec` for a finished pipeline (pipeline-yaml §9.5 Local): 0 passed
