@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -323,10 +324,26 @@ class ChildPipelines final : public Downstream {
     // Forwarded variables become pipeline variables of the child (§10, §7.1 #3).
     const ConfigValue* forward = job.trigger->forward.is_mapping() ? &job.trigger->forward : nullptr;
     if (flag(forward, "yaml_variables", true)) {
-      auto add = [&level](const std::vector<VariableDef>& defs) {
+      // GitLab expands them in the trigger job's context (its name, the parent pipeline's
+      // ids), not the child's; `expand: false` values pass as written and stay raw.
+      Variables context = job.spec.variables;
+      for (int pass = 0; pass < 10; ++pass) {  // references to references, cycles cut off
+        bool changed = false;
+        for (Variable& var : context) {
+          if (var.raw || var.value.find('$') == std::string::npos) continue;
+          std::string before = std::exchange(var.value, "");  // a self-reference expands empty
+          var.value = expand_simple(before, context);
+          changed = changed || var.value != before;
+        }
+        if (!changed) break;
+      }
+      auto add = [&level, &context](const std::vector<VariableDef>& defs) {
         for (const VariableDef& def : defs) {
           level.pipeline_variables.push_back(
-              Variable{.key = def.name, .value = def.value, .is_public = true, .raw = !def.expand});
+              Variable{.key = def.name,
+                       .value = def.expand ? expand_simple(def.value, context) : def.value,
+                       .is_public = true,
+                       .raw = !def.expand});
         }
       };
       add(inherited_variables(config_, *trigger_job));

@@ -269,6 +269,24 @@ TEST_F(RunExec, ConcurrencyCapsTheParentAndItsChildrenTogether) {
   EXPECT_EQ(launcher_.started().size(), 3u);
 }
 
+TEST_F(RunExec, ForwardedVariablesAreExpandedInTheTriggerJob) {  // §10
+  write("variables: {BASE: b}\n"
+        "trig:\n"
+        "  variables:\n"
+        "    FROM: \"$CI_JOB_NAME-$BASE\"\n"
+        "    NESTED: \"n-$FROM\"\n"
+        "    RAW: {value: \"$CI_JOB_NAME\", expand: false}\n"
+        "  trigger: {include: child.yml}\n");
+  write("child-job: {script: [echo child]}\n", "child.yml");
+  EXPECT_EQ(run({}), 0) << err_.str();
+  const LocalJob* child = job_named(launcher_.jobs(), "trig", "child-job");
+  EXPECT_EQ(value_of(child, "FROM"), "trig-b");  // the trigger's name, not child-job
+  EXPECT_EQ(value_of(child, "NESTED"), "n-trig-b");
+  EXPECT_EQ(value_of(child, "RAW"), "$CI_JOB_NAME");
+  ASSERT_NE(child, nullptr);
+  EXPECT_TRUE(find_variable(child->spec.variables, "RAW")->raw);
+}
+
 TEST_F(RunExec, TriggerDependFailsWithTheChild) {
   write("trig: {stage: build, trigger: {include: child.yml, strategy: depend}}\n"
         "after: {stage: test, script: x}\n");

@@ -313,7 +313,7 @@ static Result<std::vector<CacheSpec>> local_caches(const PipelineConfig& pipelin
 
 // $NAME and ${NAME} from `vars` (last definition wins); unknown names expand to nothing. One
 // level only, which is what GitLab does for environment names at creation.
-static std::string expand_simple(std::string_view text, const Variables& vars) {
+std::string expand_simple(std::string_view text, const Variables& vars) {
   auto lookup = [&vars](const std::string& name) -> std::string {
     for (auto it = vars.rbegin(); it != vars.rend(); ++it) {
       if (it->key == name) return it->value;

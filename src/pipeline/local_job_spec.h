@@ -34,6 +34,11 @@ struct GitFacts {
   friend bool operator==(const GitFacts&, const GitFacts&) = default;
 };
 
+// `$NAME` and `${NAME}` in `text` replaced by the last value of NAME in `vars` (unknown: empty),
+// one level deep, as GitLab expands values it computes itself (environment names, variables a
+// trigger job passes down).
+std::string expand_simple(std::string_view text, const Variables& vars);
+
 // Output of `git -C dir <args>` (git started directly, with the runner's environment),
 // trailing newlines removed; nullopt when git fails or is missing.
 std::optional<std::string> run_git(const std::filesystem::path& dir, std::vector<std::string> args);
