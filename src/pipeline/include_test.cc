@@ -298,6 +298,14 @@ TEST(Inputs, RulesGiveConditionalOptionsAndDefaults) {
   EXPECT_NE(project.error("include: ci/unknown.yml\n")
                 .find("`a` input: rules: unknown interpolation key: `zz`"),
             std::string::npos);
+  // A missing value is reported once, for the input that lacks it.
+  project.write("ci/req.yml",
+                "spec:\n  inputs:\n    env:\n    a:\n      rules:\n"
+                "        - if: $[[ inputs.env ]] == \"x\"\n          default: x\n---\njob:\n"
+                "  script: echo\n");
+  EXPECT_EQ(project.error("include: ci/req.yml\n"),
+            ".gitlab-ci.yml:1: include `ci/req.yml`: `env` input: required value has not been "
+            "provided");
 }
 
 TEST(Inputs, SpecIncludeReadsInputsFromLocalFilesAndOwnInputsWin) {

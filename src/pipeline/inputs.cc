@@ -608,8 +608,13 @@ Result<InputValues> resolve_inputs(const std::vector<InputSpec>& specs,
           std::string ref = m[1].str();
           auto found = values.find(ref);
           if (found == values.end()) {
-            errors.push_back(fmt::format("`{}` input: rules: unknown interpolation key: `{}`",
-                                         spec.name, ref));
+            // A declared input without a value has its own error already.
+            bool declared = std::any_of(specs.begin(), specs.end(),
+                                        [&ref](const InputSpec& s) { return s.name == ref; });
+            if (!declared) {
+              errors.push_back(fmt::format("`{}` input: rules: unknown interpolation key: `{}`",
+                                           spec.name, ref));
+            }
             failed = true;
             break;
           }
