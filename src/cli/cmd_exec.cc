@@ -201,6 +201,10 @@ void add_exec_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--input", f->exec.inputs,
                   "NAME=VALUE for the pipeline file's spec:inputs (read as the declared type)")
       ->allow_extra_args(false);
+  cmd->add_option("--include-project", f->exec.include_projects,
+                  "PATH=DIR: read include:project (and components) of project PATH from the "
+                  "local clone DIR, at the include's ref")
+      ->allow_extra_args(false);
   cmd->add_flag("--list", f->exec.list, "List the jobs with stage, when and needs");
   cmd->add_flag("--preview", f->exec.preview, "Print the fully merged configuration");
   cmd->add_flag("--evaluate-rule-changes", f->exec.evaluate_rule_changes,

@@ -1571,10 +1571,27 @@ Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue&
 class IncludeResolver {
  public:
   explicit IncludeResolver(const IncludeContext& context)
-      : dir_(context.project_dir), variables_(context.variables), commit_sha_(context.commit_sha) {}
+      : dir_(context.project_dir),
+        variables_(context.variables),
+        commit_sha_(context.commit_sha),
+        project_dirs_(context.project_dirs) {}
+
+  // Where an included file is read from: this project's working tree (empty `project`), or a
+  // local clone of another project at `ref` (through git; empty `ref`: its working tree, when
+  // the clone is not a git repository).
+  struct Source {
+    std::filesystem::path dir{};
+    std::string ref{};
+    std::string project{};
+  };
+
+  Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
+    return resolve(root, rep, depth, Source{.dir = dir_});
+  }
 
   // Replaces `root`'s include: by the merged content of the included files, `root` on top.
-  Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
+  // Local includes are read from `src`, the source of the file `root` came from (§6.3).
+  Result<void> resolve(ConfigValue& root, Reporter& rep, int depth, const Source& src) {
     if (!root.is_mapping()) return {};
     ConfigValue* include = root.find("include");
     if (include == nullptr) return {};
@@ -1601,7 +1618,8 @@ class IncludeResolver {
         }
       }
       std::optional<InputValues> component;
-      Result<std::vector<std::string>> files = local_files(entry, rep, component);
+      Source from = src;
+      Result<std::vector<std::string>> files = local_files(entry, rep, component, src, from);
       if (!files) return fail(files.error());
       std::vector<std::pair<std::string, ConfigValue>> inputs;
       if (const ConfigValue* given = entry.is_mapping() ? entry.find("inputs") : nullptr;
@@ -1617,7 +1635,7 @@ class IncludeResolver {
                            fmt::format("Maximum of {} nested includes are allowed!", kMaxIncludes));
         }
         Result<ConfigValue> content =
-            load(file, rep, entry.line, depth, inputs, component ? &*component : nullptr);
+            load(file, rep, entry.line, depth, inputs, component ? &*component : nullptr, from);
         if (!content) return fail(content.error());
         deep_merge(merged, *content);
       }
@@ -1763,7 +1781,9 @@ class IncludeResolver {
   }
 
   Result<std::vector<std::string>> local_files(const ConfigValue& entry, Reporter& rep,
-                                               std::optional<InputValues>& component) {
+                                               std::optional<InputValues>& component,
+                                               const Source& src, Source& from) {
+    from = src;
     std::string path;
     if (entry.is_scalar()) {
       path = expanded(entry);
@@ -1771,11 +1791,20 @@ class IncludeResolver {
         return offline_error(rep, entry.line, fmt::format("remote `{}`", path));
       }
     } else if (entry.is_mapping()) {
+      if (const ConfigValue* project = entry.find("project"); project != nullptr) {
+        auto mapped = project_dirs_.find(expanded(*project));
+        if (mapped != project_dirs_.end()) return project_files_of(entry, rep, mapped->first, mapped->second, from);
+      }
       for (const char* form : {"project", "remote", "template", "component"}) {
         if (const ConfigValue* v = entry.find(form)) {
           if (std::string_view(form) == "component") {
             if (std::optional<std::string> file =
                     own_component(expanded(*v), entry.line, rep, component)) {
+              from = Source{.dir = dir_};
+              return std::vector<std::string>{*file};
+            }
+            if (std::optional<std::string> file =
+                    mapped_component(expanded(*v), entry.line, rep, component, from)) {
               return std::vector<std::string>{*file};
             }
           }
@@ -1810,11 +1839,10 @@ class IncludeResolver {
       return rep.error(
           entry.line, fmt::format("include: local `{}`: the file must end in .yml or .yaml", path));
     }
-    if (files_.empty()) files_ = project_files(dir_);
     std::vector<std::string> out;
     bool wildcard = path.find('*') != std::string::npos;
     RE2 glob(wildcard ? include_glob_regex(path) : std::string(), RE2::Quiet);
-    for (const std::string& file : files_) {
+    for (const std::string& file : files_of(src)) {
       if (wildcard ? RE2::FullMatch(file, glob) : file == path) out.push_back(file);
     }
     if (out.empty()) {
@@ -1829,22 +1857,157 @@ class IncludeResolver {
 
   tl::unexpected<Error> offline_error(Reporter& rep, int line, const std::string& what) {
     return rep.error(line, fmt::format("include: {} cannot be resolved offline: glrunner exec "
-                                       "reads only include:local files from the working tree "
-                                       "(vendor the file and include it as local)",
+                                       "reads include:local files from the working tree, and "
+                                       "other projects from local clones named with "
+                                       "--include-project PATH=DIR (or vendor the file and "
+                                       "include it as local)",
                                        what));
   }
 
-  Result<ConfigValue> load(const std::string& file, Reporter& parent, int line, int depth,
+  // A clone given with --include-project: at `ref` through git when it is a git repository
+  // (no ref: its HEAD, standing for the project's default branch), else its working tree.
+  Result<Source> clone_source(const std::string& project, const std::filesystem::path& dir,
+                              std::string ref, Reporter& rep, int line) {
+    bool repo = run_git(dir, {"rev-parse", "--git-dir"}).has_value();
+    if (!repo) {
+      if (!ref.empty()) {
+        return rep.error(line, fmt::format("include: project `{}`: ref `{}` needs {} to be a git "
+                                           "repository",
+                                           project, ref, dir.string()));
+      }
+      return Source{.dir = dir, .ref = "", .project = project};
+    }
+    if (ref.empty()) ref = "HEAD";
+    if (!run_git(dir, {"rev-parse", "--verify", "--quiet", ref + "^{commit}"})) {
+      return rep.error(line, fmt::format("include: project `{}`: ref `{}` does not exist in {}",
+                                         project, ref, dir.string()));
+    }
+    return Source{.dir = dir, .ref = ref, .project = project};
+  }
+
+  // include:project with a local clone (§6.3): `file` is one path or a list, read at `ref`.
+  Result<std::vector<std::string>> project_files_of(const ConfigValue& entry, Reporter& rep,
+                                                    const std::string& project,
+                                                    const std::filesystem::path& dir, Source& from) {
+    const ConfigValue* file = entry.find("file");
+    if (file == nullptr || file->is_null()) {
+      return rep.error(entry.line, fmt::format("include: project `{}` needs file:", project));
+    }
+    std::string ref;
+    if (const ConfigValue* r = entry.find("ref"); r != nullptr && !r->is_null()) ref = expanded(*r);
+    Result<Source> source = clone_source(project, dir, ref, rep, entry.line);
+    if (!source) return fail(source.error());
+    from = *source;
+    std::vector<ConfigValue> paths = file->is_sequence() ? file->items : std::vector<ConfigValue>{*file};
+    std::vector<std::string> out;
+    const std::vector<std::string>& files = files_of(from);
+    for (const ConfigValue& p : paths) {
+      std::string path = p.is_scalar() ? expanded(p) : std::string();
+      while (starts_with(path, "/")) path.erase(0, 1);
+      if (path.empty() || path.find("..") != std::string::npos) {
+        return rep.error(p.line, fmt::format("include: project `{}`: file `{}` is not a path from "
+                                             "the repository root",
+                                             project, path));
+      }
+      if (std::find(files.begin(), files.end(), path) == files.end()) {
+        return rep.error(p.line, fmt::format("include: project `{}`: file `{}` does not exist at "
+                                             "`{}` in {}",
+                                             project, path, from.ref.empty() ? "the working tree" : from.ref,
+                                             dir.string()));
+      }
+      out.push_back(path);
+    }
+    return out;
+  }
+
+  // A component of a project given with --include-project (§6.6): templates/<name>.yml or
+  // templates/<name>/template.yml at the version (a tag, branch or sha of the clone; `~latest`
+  // and partial versions read HEAD, with a warning). nullopt: not such a project.
+  std::optional<std::string> mapped_component(const std::string& address, int line, Reporter& rep,
+                                              std::optional<InputValues>& context, Source& from) {
+    size_t at = address.rfind('@');
+    size_t first = address.find('/');
+    size_t last = address.rfind('/');
+    if (at == std::string::npos || first == std::string::npos || last <= first || last > at) {
+      return std::nullopt;
+    }
+    std::string project = address.substr(first + 1, last - first - 1);
+    std::string name = address.substr(last + 1, at - last - 1);
+    std::string version = address.substr(at + 1);
+    auto mapped = project_dirs_.find(project);
+    if (mapped == project_dirs_.end() || name.empty()) return std::nullopt;
+    std::string ref = version;
+    bool exact = run_git(mapped->second, {"rev-parse", "--verify", "--quiet", version + "^{commit}"})
+                     .has_value();
+    if (!exact) {
+      rep.warn(line, fmt::format("component `{}`: version `{}` is not a ref of {}; reading its HEAD",
+                                 address, version, mapped->second.string()));
+      ref.clear();
+    }
+    Result<Source> source = clone_source(project, mapped->second, ref, rep, line);
+    if (!source) return std::nullopt;
+    for (const std::string& candidate :
+         {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
+      const std::vector<std::string>& files = files_of(*source);
+      if (std::find(files.begin(), files.end(), candidate) == files.end()) continue;
+      auto text = [](const std::string& v) {
+        return ConfigValue{.kind = ConfigValue::Kind::kScalar, .scalar = v, .quoted = true};
+      };
+      std::string sha;
+      if (!source->ref.empty()) sha = run_git(source->dir, {"rev-parse", source->ref + "^{commit}"}).value_or("");
+      context = InputValues{{"name", text(name)},
+                            {"reference", text(version)},
+                            {"version", text(version)},
+                            {"sha", text(sha)}};
+      from = *source;
+      return candidate;
+    }
+    return std::nullopt;
+  }
+
+  // The files of a source: git's view of this project's working tree, or the tree at `ref`.
+  const std::vector<std::string>& files_of(const Source& s) {
+    if (s.project.empty()) {
+      if (files_.empty()) files_ = project_files(dir_);
+      return files_;
+    }
+    std::string key = s.dir.string() + "\n" + s.ref;
+    auto cached = listings_.find(key);
+    if (cached != listings_.end()) return cached->second;
+    std::vector<std::string> files;
+    if (s.ref.empty()) {
+      files = project_files(s.dir);
+    } else {
+      files = split_nonempty(
+          run_git(s.dir, {"ls-tree", "-r", "-z", "--name-only", s.ref}).value_or(""), '\0');
+      std::sort(files.begin(), files.end());
+    }
+    return listings_.emplace(key, std::move(files)).first->second;
+  }
+
+  // A file's text from its source; nullopt when it cannot be read.
+  std::optional<std::string> read_source(const Source& s, const std::string& file) {
+    if (s.ref.empty()) {
+      std::ifstream in(s.dir / file, std::ios::binary);
+      if (!in) return std::nullopt;
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str();
+    }
+    return run_git(s.dir, {"show", s.ref + ":" + file});
+  }
+
+  Result<ConfigValue> load(const std::string& file_path, Reporter& parent, int line, int depth,
                            const std::vector<std::pair<std::string, ConfigValue>>& inputs,
-                           const InputValues* component) {
-    std::ifstream in(dir_ / file, std::ios::binary);
-    if (!in) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
-    std::stringstream text;
-    text << in.rdbuf();
+                           const InputValues* component, const Source& src) {
+    // Files of another project are named with it in messages: "group/lib:ci/x.yml".
+    std::string file = src.project.empty() ? file_path : src.project + ":" + file_path;
+    std::optional<std::string> text = read_source(src, file_path);
+    if (!text) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
     Reporter rep(file);
     std::vector<YAML::Node> docs;
     try {
-      docs = YAML::LoadAll(text.str());
+      docs = YAML::LoadAll(*text);
     } catch (const YAML::Exception& e) {
       return fail(ErrorKind::kInvalidInput, fmt::format("{}:{}:{}: YAML syntax error: {}", file,
                                                         e.mark.line + 1, e.mark.column + 1, e.msg));
@@ -1872,7 +2035,7 @@ class IncludeResolver {
                                              spec_include_loader(dir_));
     if (!interpolated) return fail(interpolated.error());
     if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
-    Result<void> nested = resolve(root, rep, depth + 1);
+    Result<void> nested = resolve(root, rep, depth + 1, src);
     if (!nested) return fail(nested.error());
     warnings.insert(warnings.end(), rep.warnings().begin(), rep.warnings().end());
     return root;
@@ -1881,7 +2044,9 @@ class IncludeResolver {
   std::filesystem::path dir_;
   const ExpressionVariables& variables_;
   std::string commit_sha_;
+  const std::map<std::string, std::filesystem::path>& project_dirs_;
   std::vector<std::string> files_{};
+  std::map<std::string, std::vector<std::string>> listings_{};  // dir + ref -> files
   int count_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,9 @@ struct IncludeContext {
   std::vector<std::pair<std::string, std::string>> inputs{};
   // The commit the working tree is at: `$[[ component.sha ]]` of the project's own components.
   std::string commit_sha{};
+  // Local clones of other projects ("group/project" -> directory): include:project and their
+  // components are read from them, at `ref` through git (§6.3 Local (a)).
+  std::map<std::string, std::filesystem::path> project_dirs{};
 };
 
 // The same, with `include:` resolved against `context.project_dir` (pipeline-yaml §6): `local`

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -73,6 +74,7 @@ struct ExecShared {
   std::vector<ProjectVariable> project_variables{};
   // What include values, include:rules and expand_vars see (§6.7), for child pipelines too.
   ExpressionVariables include_variables{};
+  std::map<std::string, std::filesystem::path> project_dirs{};  // --include-project
   RunSlots* slots = nullptr;        // --concurrency across the parent and its children
   std::atomic<int64_t> next_id{1};  // job ids stay unique across pipelines
   std::mutex err_mu{};              // child pipelines warn from job threads
@@ -436,7 +438,8 @@ class ChildPipelines final : public Downstream {
   IncludeContext child_context() const {
     return IncludeContext{.project_dir = shared_.options.project_dir,
                           .variables = shared_.include_variables,
-                          .commit_sha = shared_.git.sha};
+                          .commit_sha = shared_.git.sha,
+                          .project_dirs = shared_.project_dirs};
   }
 
   ExecShared& shared_;
@@ -465,6 +468,26 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
       return report_error(err, fmt::format("--input \"{}\": expected NAME=VALUE", item));
     }
     pipeline_inputs.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+
+  std::map<std::string, std::filesystem::path> project_dirs;
+  for (const std::string& item : options.include_projects) {
+    size_t eq = item.find('=');
+    std::string project = eq == std::string::npos ? std::string() : item.substr(0, eq);
+    while (!project.empty() && project.front() == '/') project.erase(0, 1);
+    while (!project.empty() && project.back() == '/') project.pop_back();
+    if (project.empty() || eq + 1 >= item.size()) {
+      return report_error(err, fmt::format("--include-project \"{}\": expected PATH=DIR "
+                                           "(group/project=/path/to/clone)",
+                                           item));
+    }
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(item.substr(eq + 1), ec);
+    if (ec || !std::filesystem::is_directory(dir, ec)) {
+      return report_error(err, fmt::format("--include-project \"{}\": {} is not a directory",
+                                           item, item.substr(eq + 1)));
+    }
+    project_dirs[project] = dir;
   }
 
   std::filesystem::path path = std::filesystem::path(options.file).is_absolute()
@@ -506,7 +529,8 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
   IncludeContext context{.project_dir = options.project_dir,
                          .variables = include_variables(predefined, include_visible),
                          .inputs = std::move(pipeline_inputs),
-                         .commit_sha = git.sha};
+                         .commit_sha = git.sha,
+                         .project_dirs = std::move(project_dirs)};
   Result<PipelineConfig> pipeline = parse_pipeline(text.str(), options.file, context);
   if (!pipeline) return report_error(err, pipeline.error().message);
   for (const std::string& warning : pipeline->warnings) err << "glrunner: warning: " << warning << "\n";
@@ -525,7 +549,8 @@ int run_exec(const ExecOptions& options, JobLauncher& launcher, std::ostream& ou
                     .git = git,
                     .cli_variables = cli_variables,
                     .project_variables = std::move(project_variables),
-                    .include_variables = context.variables};
+                    .include_variables = context.variables,
+                    .project_dirs = context.project_dirs};
   Level root{.pipeline_variables = cli_variables};
   Result<Prepared> prepared = prepare(shared, *pipeline, root, options.jobs);
   if (!prepared) return report_error(err, prepared.error().message);

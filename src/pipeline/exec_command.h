@@ -21,6 +21,8 @@ struct ExecOptions {
   bool preview = false;
   std::vector<std::string> variables{};  // KEY=VALUE
   std::vector<std::string> inputs{};     // NAME=VALUE for the file's spec:inputs (§3.7)
+  // PATH=DIR: a local clone of project PATH for include:project and its components (§6.3).
+  std::vector<std::string> include_projects{};
   bool evaluate_rule_changes = true;     // false: every `changes` clause is true (§8.3)
   bool color = true;
   // The project variables file (§7.1 #4, §7.7), relative to project_dir or absolute. Empty:

@@ -5,9 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "pipeline/ci_yaml.h"
 #include "pipeline/inputs.h"
+#include "pipeline/local_job_spec.h"
 #include "support/temp_dir.h"
 
 namespace glr {
@@ -28,9 +30,11 @@ class Project {
                           IncludeContext{.project_dir = dir_.path(),
                                          .variables = std::move(variables),
                                          .inputs = std::move(inputs),
-                                         .commit_sha = commit_sha});
+                                         .commit_sha = commit_sha,
+                                         .project_dirs = project_dirs});
   }
   std::string commit_sha{};
+  std::map<std::string, std::filesystem::path> project_dirs{};
   PipelineConfig ok(const std::string& main, ExpressionVariables variables = {},
                     std::vector<std::pair<std::string, std::string>> inputs = {}) {
     Result<PipelineConfig> p = parse(main, std::move(variables), std::move(inputs));
@@ -518,6 +522,80 @@ TEST(Include, ComponentOfTheCurrentProjectIsReadFromTheWorkingTree) {
                 .find("component `gitlab.example.com/other/app/lint@1.2` cannot be resolved "
                       "offline"),
             std::string::npos);
+}
+
+// A local clone of another project: a git repository with tag v1 and a later commit on main.
+class Clone {
+ public:
+  Clone() {
+    git({"init", "-q", "-b", "main"});
+    write("ci/build.yml", "include: ci/common.yml\nbuild-v1: {script: echo v1}\n");
+    write("ci/common.yml", "common-v1: {script: echo common}\n");
+    write("templates/lint.yml",
+          "spec:\n  inputs:\n    stage: {default: test}\n---\n"
+          "lint-$[[ component.version ]]:\n  stage: $[[ inputs.stage ]]\n"
+          "  script: echo $[[ component.sha ]]\n");
+    commit("v1");
+    git({"tag", "v1"});
+    write("ci/build.yml", "include: ci/common.yml\nbuild-main: {script: echo main}\n");
+    write("ci/common.yml", "common-main: {script: echo common}\n");
+    commit("main");
+  }
+  void write(const std::string& path, const std::string& text) {
+    std::filesystem::path file = dir_.path() / path;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+  }
+  void commit(const std::string& message) {
+    git({"add", "-A"});
+    git({"-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", message});
+  }
+  std::string git(std::vector<std::string> args) {
+    std::optional<std::string> out = run_git(dir_.path(), std::move(args));
+    EXPECT_TRUE(out.has_value());
+    return out.value_or("");
+  }
+  std::filesystem::path path() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+};
+
+TEST(Include, ProjectIncludesReadALocalCloneAtTheRef) {  // §6.3 Local (a)
+  Clone lib;
+  Project project;
+  project.project_dirs["group/lib"] = lib.path();
+  PipelineConfig at_tag = project.ok(
+      "include:\n  - project: group/lib\n    ref: v1\n    file: /ci/build.yml\n");
+  // Its nested local include comes from the same project and ref.
+  EXPECT_EQ(job_names(at_tag), (Strings{"common-v1", "build-v1"}));
+  PipelineConfig at_head = project.ok("include:\n  - project: group/lib\n    file: [ci/build.yml]\n");
+  EXPECT_EQ(job_names(at_head), (Strings{"common-main", "build-main"}));
+
+  EXPECT_NE(project.error("include:\n  - project: group/lib\n    ref: v9\n    file: ci/build.yml\n")
+                .find("include: project `group/lib`: ref `v9` does not exist in "),
+            std::string::npos);
+  EXPECT_NE(project.error("include:\n  - project: group/lib\n    ref: v1\n    file: ci/none.yml\n")
+                .find("include: project `group/lib`: file `ci/none.yml` does not exist at `v1` in "),
+            std::string::npos);
+  EXPECT_NE(project.error("include:\n  - project: group/other\n    file: ci/build.yml\n")
+                .find("include: project `group/other` file `ci/build.yml` cannot be resolved "
+                      "offline: glrunner exec reads include:local files from the working tree, "
+                      "and other projects from local clones named with --include-project"),
+            std::string::npos);
+}
+
+TEST(Include, ComponentsOfAClonedProjectAreReadAtTheirVersion) {  // §6.6
+  Clone lib;
+  Project project;
+  project.project_dirs["group/lib"] = lib.path();
+  std::string v1 = lib.git({"rev-parse", "v1^{commit}"});
+  PipelineConfig p = project.ok(
+      "include:\n  - component: $CI_SERVER_FQDN/group/lib/lint@v1\n    inputs: {stage: build}\n",
+      {{"CI_SERVER_FQDN", "gitlab.example.com"}, {"CI_PROJECT_PATH", "group/app"}});
+  ASSERT_EQ(job_names(p), Strings{"lint-v1"});
+  EXPECT_EQ(p.jobs[0].stage, "build");
+  EXPECT_EQ(p.jobs[0].script, Strings{"echo " + v1});
 }
 
 TEST(Include, IncludeVariablesFollowSection6_7) {
