@@ -1496,13 +1496,32 @@ ConfigValue command_line_input(const std::string& text, InputType type, Reporter
 // blocks in a file without a header, which GitLab leaves as written. `given` are the values of
 // include:inputs / --input; `where` prefixes input errors ("<file>:<line>: include `x`").
 // spec:include entries read from the working tree: `local` (a path from the project root, as
-// include:local); the other forms need GitLab or the network (§6.3-6.5) and are an error.
-SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir) {
+// include:local), or `project` + `file` (+ `ref`) from a clone given with --include-project;
+// the other forms need GitLab or the network (§6.3-6.5) and are an error.
+SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir,
+                                     const std::map<std::string, std::filesystem::path>& clones) {
   if (dir.empty()) return {};
-  return [dir](const ConfigValue& entry) -> Result<SpecIncludeFile> {
+  return [dir, clones](const ConfigValue& entry) -> Result<SpecIncludeFile> {
     std::string local;
+    std::filesystem::path base = dir;
+    std::string ref;     // set: read through git from a clone (--include-project)
+    std::string prefix;  // "group/lib:" in names of a clone's files
     if (entry.is_scalar()) {
       local = entry.scalar;
+    } else if (entry.is_mapping() && entry.find("project") != nullptr &&
+               entry.find("project")->is_scalar() &&
+               clones.count(entry.find("project")->scalar) != 0) {
+      const std::string& project = entry.find("project")->scalar;
+      const ConfigValue* file = entry.find("file");
+      if (file == nullptr || !file->is_scalar()) {
+        return fail(ErrorKind::kInvalidInput, fmt::format("project `{}` needs file:", project));
+      }
+      base = clones.at(project);
+      local = file->scalar;
+      prefix = project + ":";
+      const ConfigValue* r = entry.find("ref");
+      ref = r != nullptr && r->is_scalar() ? r->scalar : std::string("HEAD");
+      if (!run_git(base, {"rev-parse", "--git-dir"})) ref.clear();  // a plain directory
     } else if (entry.is_mapping()) {
       const ConfigValue* value = entry.find("local");
       if (value == nullptr) {
@@ -1522,23 +1541,36 @@ SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir) {
       return fail(ErrorKind::kInvalidInput, "entry should be a string or a hash");
     }
     while (!local.empty() && local.front() == '/') local.erase(0, 1);
-    std::ifstream in(dir / local, std::ios::binary);
-    if (local.empty() || !in) {
-      return fail(ErrorKind::kInvalidInput, fmt::format("local file `{}` does not exist", local));
+    std::string name = prefix + local;
+    std::string text;
+    if (!ref.empty()) {
+      std::optional<std::string> shown =
+          local.empty() ? std::nullopt : run_git(base, {"show", ref + ":" + local});
+      if (!shown) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("file `{}` does not exist at `{}` in {}", name, ref, base.string()));
+      }
+      text = std::move(*shown);
+    } else {
+      std::ifstream in(base / local, std::ios::binary);
+      if (local.empty() || !in) {
+        return fail(ErrorKind::kInvalidInput, fmt::format("local file `{}` does not exist", name));
+      }
+      std::stringstream content;
+      content << in.rdbuf();
+      text = content.str();
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    Reporter rep(local);
+    Reporter rep(name);
     YAML::Node node;
     try {
-      node = YAML::Load(text.str());
+      node = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-      return fail(ErrorKind::kInvalidInput, fmt::format("`{}`:{}:{}: YAML syntax error: {}", local,
+      return fail(ErrorKind::kInvalidInput, fmt::format("`{}`:{}:{}: YAML syntax error: {}", name,
                                                         e.mark.line + 1, e.mark.column + 1, e.msg));
     }
     Result<ConfigValue> root = convert(node, rep, 0);
     if (!root) return fail(root.error());
-    return SpecIncludeFile{.name = local, .root = std::move(*root)};
+    return SpecIncludeFile{.name = name, .root = std::move(*root)};
   };
 }
 
@@ -2032,7 +2064,7 @@ class IncludeResolver {
     std::string where = line > 0 ? fmt::format("{}:{}: include `{}`", parent.file(), line, file)
                                  : fmt::format("{}: include `{}`", parent.file(), file);
     Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component,
-                                             spec_include_loader(dir_));
+                                             spec_include_loader(dir_, project_dirs_));
     if (!interpolated) return fail(interpolated.error());
     if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
     Result<void> nested = resolve(root, rep, depth + 1, src);
@@ -2114,7 +2146,8 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
     }
     if (header) {
       Result<std::vector<InputSpec>> specs =
-          read_input_specs(*header, file_name, spec_include_loader(context.project_dir));
+          read_input_specs(*header, file_name,
+                           spec_include_loader(context.project_dir, context.project_dirs));
       if (!specs) return fail(specs.error());
       for (const auto& [name, value] : context.inputs) {
         InputType type = InputType::kString;
@@ -2124,8 +2157,9 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
         given.emplace_back(name, command_line_input(value, type, rep));
       }
     }
-    Result<void> interpolated = apply_inputs(header, *root, given, file_name, context.variables,
-                                             rep, nullptr, spec_include_loader(context.project_dir));
+    Result<void> interpolated =
+        apply_inputs(header, *root, given, file_name, context.variables, rep, nullptr,
+                     spec_include_loader(context.project_dir, context.project_dirs));
     if (!interpolated) return fail(interpolated.error());
     if (!context.project_dir.empty() && root->is_mapping()) {
       IncludeResolver includes(context);

@@ -598,6 +598,27 @@ TEST(Include, ComponentsOfAClonedProjectAreReadAtTheirVersion) {  // §6.6
   EXPECT_EQ(p.jobs[0].script, Strings{"echo " + v1});
 }
 
+TEST(Inputs, SpecIncludeReadsAClonedProjectAtTheRef) {
+  Clone lib;
+  lib.write("ci/inputs.yml", "inputs:\n  tier:\n    default: gold\n");
+  lib.commit("inputs");
+  lib.git({"tag", "v2"});
+  lib.write("ci/inputs.yml", "inputs:\n  tier:\n    default: silver\n");
+  lib.commit("later");
+  Project project;
+  project.project_dirs["group/lib"] = lib.path();
+  const std::string main =
+      "spec:\n  include:\n    - project: group/lib\n      ref: v2\n      file: ci/inputs.yml\n---\n"
+      "job:\n  script: echo $[[ inputs.tier ]]\n";
+  EXPECT_EQ(project.ok(main).jobs[0].script, Strings{"echo gold"});
+  EXPECT_EQ(project.error("spec:\n  include:\n    - project: group/lib\n      ref: v1\n"
+                          "      file: ci/inputs.yml\n---\njob:\n  script: echo\n")
+                .rfind(".gitlab-ci.yml:3: header:spec:include file `group/lib:ci/inputs.yml` does "
+                       "not exist at `v1` in ",
+                       0),
+            0u);
+}
+
 TEST(Include, IncludeVariablesFollowSection6_7) {
   Variables predefined = {{.key = "CI_PROJECT_PATH", .value = "g/p"},
                           {.key = "CI_COMMIT_SHA", .value = "abc"},
