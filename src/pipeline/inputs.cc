@@ -440,6 +440,17 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const
   }
   // spec:include: inputs defined in other files, in order, a later definition of a name
   // replacing an earlier one; the file's own spec:inputs replace them all.
+  auto put = [&specs](std::vector<InputSpec> more) {
+    for (InputSpec& s : more) {
+      auto same = std::find_if(specs.begin(), specs.end(),
+                               [&s](const InputSpec& o) { return o.name == s.name; });
+      if (same != specs.end()) {
+        *same = std::move(s);
+      } else {
+        specs.push_back(std::move(s));
+      }
+    }
+  };
   if (const ConfigValue* include = spec->find("include"); include != nullptr && !include->is_null()) {
     if (!load_include) {
       return at(file, include->line, "header:spec:include cannot be used in this file");
@@ -464,15 +475,7 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const
       if (Result<void> r = read_inputs_mapping(inputs, "inputs:", loaded->name, included); !r) {
         return tl::unexpected(r.error());
       }
-      for (InputSpec& s : included) {
-        auto same = std::find_if(specs.begin(), specs.end(),
-                                 [&s](const InputSpec& o) { return o.name == s.name; });
-        if (same != specs.end()) {
-          *same = std::move(s);
-        } else {
-          specs.push_back(std::move(s));
-        }
-      }
+      put(std::move(included));
     }
   }
   const ConfigValue* inputs = spec->find("inputs");
@@ -483,15 +486,7 @@ Result<std::vector<InputSpec>> read_input_specs(const ConfigValue& header, const
   if (Result<void> r = read_inputs_mapping(inputs, "header:spec:inputs:", file, own); !r) {
     return tl::unexpected(r.error());
   }
-  for (InputSpec& s : own) {
-    auto same = std::find_if(specs.begin(), specs.end(),
-                             [&s](const InputSpec& o) { return o.name == s.name; });
-    if (same != specs.end()) {
-      *same = std::move(s);
-    } else {
-      specs.push_back(std::move(s));
-    }
-  }
+  put(std::move(own));
   return specs;
 }
 
