@@ -1492,36 +1492,115 @@ ConfigValue command_line_input(const std::string& text, InputType type, Reporter
   return quoted;
 }
 
-// Interpolates `body` with the inputs its `header` declares (§6.8), or warns about `$[[ inputs.`
-// blocks in a file without a header, which GitLab leaves as written. `given` are the values of
-// include:inputs / --input; `where` prefixes input errors ("<file>:<line>: include `x`").
-// spec:include entries read from the working tree: `local` (a path from the project root, as
-// include:local), or `project` + `file` (+ `ref`) from a clone given with --include-project;
-// the other forms need GitLab or the network (§6.3-6.5) and are an error.
-SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir,
-                                     const std::map<std::string, std::filesystem::path>& clones) {
-  if (dir.empty()) return {};
-  return [dir, clones](const ConfigValue& entry) -> Result<SpecIncludeFile> {
+// Where included files come from (§6.3): this project's working tree, or local clones of other
+// projects named with --include-project, at a ref through git. What git says about a clone (is
+// it a repository, which commit a ref names, its file list) is asked once per run.
+class IncludeSources {
+ public:
+  struct Source {
+    std::filesystem::path dir{};
+    std::string ref{};      // empty: the files in `dir` as they are
+    std::string project{};  // empty: this project
+    std::string commit{};   // the commit `ref` names
+  };
+
+  IncludeSources(std::filesystem::path dir, const std::map<std::string, std::filesystem::path>& clones)
+      : dir_(std::move(dir)), clones_(clones) {}
+
+  Source working_tree() const { return Source{.dir = dir_}; }
+  bool has_clone(const std::string& project) const { return clones_.count(project) != 0; }
+
+  // A clone at `ref` (empty: its HEAD, standing for the project's default branch); a clone
+  // that is not a git repository is read as it is, and then takes no ref. The error is a
+  // sentence without a location.
+  Result<Source> clone(const std::string& project, std::string ref) {
+    const std::filesystem::path& dir = clones_.at(project);
+    auto repo = is_repo_.find(dir.string());
+    if (repo == is_repo_.end()) {
+      repo = is_repo_.emplace(dir.string(), run_git(dir, {"rev-parse", "--git-dir"}).has_value()).first;
+    }
+    if (!repo->second) {
+      if (!ref.empty()) {
+        return fail(ErrorKind::kInvalidInput,
+                    fmt::format("project `{}`: ref `{}` needs {} to be a git repository", project,
+                                ref, dir.string()));
+      }
+      return Source{.dir = dir, .ref = "", .project = project};
+    }
+    if (ref.empty()) ref = "HEAD";
+    std::string key = dir.string() + "\n" + ref;
+    auto commit = commits_.find(key);
+    if (commit == commits_.end()) {
+      commit = commits_.emplace(key, run_git(dir, {"rev-parse", "--verify", "--quiet", ref + "^{commit}"}))
+                   .first;
+    }
+    if (!commit->second) {
+      return fail(ErrorKind::kInvalidInput,
+                  fmt::format("project `{}`: ref `{}` does not exist in {}", project, ref, dir.string()));
+    }
+    return Source{.dir = dir, .ref = ref, .project = project, .commit = *commit->second};
+  }
+
+  // The files of a source: git's view of the working tree, or the tree at `ref`; sorted.
+  const std::vector<std::string>& files(const Source& s) {
+    std::string key = s.dir.string() + "\n" + s.ref;
+    auto cached = listings_.find(key);
+    if (cached != listings_.end()) return cached->second;
+    std::vector<std::string> files;
+    if (s.ref.empty()) {
+      files = project_files(s.dir);
+    } else {
+      files = split_nonempty(
+          run_git(s.dir, {"ls-tree", "-r", "-z", "--name-only", s.ref}).value_or(""), '\0');
+      std::sort(files.begin(), files.end());
+    }
+    return listings_.emplace(key, std::move(files)).first->second;
+  }
+
+  // A file's text; nullopt when it cannot be read.
+  std::optional<std::string> read(const Source& s, const std::string& file) const {
+    if (!s.ref.empty()) return run_git(s.dir, {"show", s.ref + ":" + file});
+    std::ifstream in(s.dir / file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  // How messages name a file: "ci/x.yml", or "group/lib:ci/x.yml" for a clone's.
+  static std::string name(const Source& s, const std::string& file) {
+    return s.project.empty() ? file : s.project + ":" + file;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  const std::map<std::string, std::filesystem::path>& clones_;
+  std::map<std::string, bool> is_repo_{};
+  std::map<std::string, std::optional<std::string>> commits_{};  // dir + ref -> commit
+  std::map<std::string, std::vector<std::string>> listings_{};   // dir + ref -> files
+};
+
+// spec:include entries: `local` (a path from the project root, as include:local), or
+// `project` + `file` (+ `ref`) from a clone given with --include-project; the other forms need
+// GitLab or the network (§6.3-6.5) and are an error. `sources` must outlive the loader.
+SpecIncludeLoader spec_include_loader(IncludeSources& sources) {
+  return [&sources](const ConfigValue& entry) -> Result<SpecIncludeFile> {
     std::string local;
-    std::filesystem::path base = dir;
-    std::string ref;     // set: read through git from a clone (--include-project)
-    std::string prefix;  // "group/lib:" in names of a clone's files
+    IncludeSources::Source src = sources.working_tree();
+    const ConfigValue* project = entry.is_mapping() ? entry.find("project") : nullptr;
     if (entry.is_scalar()) {
       local = entry.scalar;
-    } else if (entry.is_mapping() && entry.find("project") != nullptr &&
-               entry.find("project")->is_scalar() &&
-               clones.count(entry.find("project")->scalar) != 0) {
-      const std::string& project = entry.find("project")->scalar;
+    } else if (project != nullptr && project->is_scalar() && sources.has_clone(project->scalar)) {
       const ConfigValue* file = entry.find("file");
       if (file == nullptr || !file->is_scalar()) {
-        return fail(ErrorKind::kInvalidInput, fmt::format("project `{}` needs file:", project));
+        return fail(ErrorKind::kInvalidInput, fmt::format("project `{}` needs file:", project->scalar));
       }
-      base = clones.at(project);
+      const ConfigValue* ref = entry.find("ref");
+      Result<IncludeSources::Source> clone =
+          sources.clone(project->scalar, ref != nullptr && ref->is_scalar() ? ref->scalar : "");
+      if (!clone) return fail(clone.error());
+      src = *clone;
       local = file->scalar;
-      prefix = project + ":";
-      const ConfigValue* r = entry.find("ref");
-      ref = r != nullptr && r->is_scalar() ? r->scalar : std::string("HEAD");
-      if (!run_git(base, {"rev-parse", "--git-dir"})) ref.clear();  // a plain directory
     } else if (entry.is_mapping()) {
       const ConfigValue* value = entry.find("local");
       if (value == nullptr) {
@@ -1541,29 +1620,18 @@ SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir,
       return fail(ErrorKind::kInvalidInput, "entry should be a string or a hash");
     }
     while (!local.empty() && local.front() == '/') local.erase(0, 1);
-    std::string name = prefix + local;
-    std::string text;
-    if (!ref.empty()) {
-      std::optional<std::string> shown =
-          local.empty() ? std::nullopt : run_git(base, {"show", ref + ":" + local});
-      if (!shown) {
-        return fail(ErrorKind::kInvalidInput,
-                    fmt::format("file `{}` does not exist at `{}` in {}", name, ref, base.string()));
-      }
-      text = std::move(*shown);
-    } else {
-      std::ifstream in(base / local, std::ios::binary);
-      if (local.empty() || !in) {
-        return fail(ErrorKind::kInvalidInput, fmt::format("local file `{}` does not exist", name));
-      }
-      std::stringstream content;
-      content << in.rdbuf();
-      text = content.str();
+    std::string name = IncludeSources::name(src, local);
+    std::optional<std::string> text = local.empty() ? std::nullopt : sources.read(src, local);
+    if (!text) {
+      return fail(ErrorKind::kInvalidInput,
+                  src.ref.empty() ? fmt::format("local file `{}` does not exist", name)
+                                  : fmt::format("file `{}` does not exist at `{}` in {}", name,
+                                                src.ref, src.dir.string()));
     }
     Reporter rep(name);
     YAML::Node node;
     try {
-      node = YAML::Load(text);
+      node = YAML::Load(*text);
     } catch (const YAML::Exception& e) {
       return fail(ErrorKind::kInvalidInput, fmt::format("`{}`:{}:{}: YAML syntax error: {}", name,
                                                         e.mark.line + 1, e.mark.column + 1, e.msg));
@@ -1574,6 +1642,19 @@ SpecIncludeLoader spec_include_loader(const std::filesystem::path& dir,
   };
 }
 
+// Interpolates `body` with the inputs of `specs` (§6.8); see apply_inputs.
+Result<void> apply_input_specs(const std::vector<InputSpec>& specs, ConfigValue& body,
+                               const std::vector<std::pair<std::string, ConfigValue>>& given,
+                               const std::string& where, const ExpressionVariables& variables,
+                               Reporter& rep, const InputValues* component = nullptr) {
+  Result<InputValues> values = resolve_inputs(specs, given, where);
+  if (!values) return fail(values.error());
+  return interpolate_inputs(body, *values, variables, rep.file(), component);
+}
+
+// Interpolates `body` with the inputs its `header` declares (§6.8), or warns about `$[[ inputs.`
+// blocks in a file without a header, which GitLab leaves as written. `given` are the values of
+// include:inputs / --input; `where` prefixes input errors ("<file>:<line>: include `x`").
 Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue& body,
                           const std::vector<std::pair<std::string, ConfigValue>>& given,
                           const std::string& where, const ExpressionVariables& variables,
@@ -1595,30 +1676,22 @@ Result<void> apply_inputs(const std::optional<ConfigValue>& header, ConfigValue&
   }
   Result<std::vector<InputSpec>> specs = read_input_specs(*header, rep.file(), load_include);
   if (!specs) return fail(specs.error());
-  Result<InputValues> values = resolve_inputs(*specs, given, where);
-  if (!values) return fail(values.error());
-  return interpolate_inputs(body, *values, variables, rep.file(), component);
+  return apply_input_specs(*specs, body, given, where, variables, rep, component);
 }
 
 class IncludeResolver {
  public:
-  explicit IncludeResolver(const IncludeContext& context)
+  using Source = IncludeSources::Source;
+
+  // `sources` must outlive the resolver.
+  IncludeResolver(const IncludeContext& context, IncludeSources& sources)
       : dir_(context.project_dir),
         variables_(context.variables),
         commit_sha_(context.commit_sha),
-        project_dirs_(context.project_dirs) {}
-
-  // Where an included file is read from: this project's working tree (empty `project`), or a
-  // local clone of another project at `ref` (through git; empty `ref`: its working tree, when
-  // the clone is not a git repository).
-  struct Source {
-    std::filesystem::path dir{};
-    std::string ref{};
-    std::string project{};
-  };
+        sources_(sources) {}
 
   Result<void> resolve(ConfigValue& root, Reporter& rep, int depth) {
-    return resolve(root, rep, depth, Source{.dir = dir_});
+    return resolve(root, rep, depth, sources_.working_tree());
   }
 
   // Replaces `root`'s include: by the merged content of the included files, `root` on top.
@@ -1792,10 +1865,10 @@ class IncludeResolver {
         project != variable("CI_PROJECT_PATH")) {
       return std::nullopt;
     }
-    if (files_.empty()) files_ = project_files(dir_);
+    const std::vector<std::string>& files = sources_.files(sources_.working_tree());
     for (const std::string& candidate :
          {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
-      if (std::find(files_.begin(), files_.end(), candidate) == files_.end()) continue;
+      if (!std::binary_search(files.begin(), files.end(), candidate)) continue;
       rep.warn(line, fmt::format("component `{}` is read from the working tree ({}); the version "
                                  "`{}` is not checked",
                                  address, candidate, version));
@@ -1823,16 +1896,16 @@ class IncludeResolver {
         return offline_error(rep, entry.line, fmt::format("remote `{}`", path));
       }
     } else if (entry.is_mapping()) {
-      if (const ConfigValue* project = entry.find("project"); project != nullptr) {
-        auto mapped = project_dirs_.find(expanded(*project));
-        if (mapped != project_dirs_.end()) return project_files_of(entry, rep, mapped->first, mapped->second, from);
+      if (const ConfigValue* project = entry.find("project");
+          project != nullptr && sources_.has_clone(expanded(*project))) {
+        return project_files_of(entry, rep, expanded(*project), from);
       }
       for (const char* form : {"project", "remote", "template", "component"}) {
         if (const ConfigValue* v = entry.find(form)) {
           if (std::string_view(form) == "component") {
             if (std::optional<std::string> file =
                     own_component(expanded(*v), entry.line, rep, component)) {
-              from = Source{.dir = dir_};
+              from = sources_.working_tree();
               return std::vector<std::string>{*file};
             }
             if (std::optional<std::string> file =
@@ -1874,7 +1947,7 @@ class IncludeResolver {
     std::vector<std::string> out;
     bool wildcard = path.find('*') != std::string::npos;
     RE2 glob(wildcard ? include_glob_regex(path) : std::string(), RE2::Quiet);
-    for (const std::string& file : files_of(src)) {
+    for (const std::string& file : sources_.files(src)) {
       if (wildcard ? RE2::FullMatch(file, glob) : file == path) out.push_back(file);
     }
     if (out.empty()) {
@@ -1896,43 +1969,21 @@ class IncludeResolver {
                                        what));
   }
 
-  // A clone given with --include-project: at `ref` through git when it is a git repository
-  // (no ref: its HEAD, standing for the project's default branch), else its working tree.
-  Result<Source> clone_source(const std::string& project, const std::filesystem::path& dir,
-                              std::string ref, Reporter& rep, int line) {
-    bool repo = run_git(dir, {"rev-parse", "--git-dir"}).has_value();
-    if (!repo) {
-      if (!ref.empty()) {
-        return rep.error(line, fmt::format("include: project `{}`: ref `{}` needs {} to be a git "
-                                           "repository",
-                                           project, ref, dir.string()));
-      }
-      return Source{.dir = dir, .ref = "", .project = project};
-    }
-    if (ref.empty()) ref = "HEAD";
-    if (!run_git(dir, {"rev-parse", "--verify", "--quiet", ref + "^{commit}"})) {
-      return rep.error(line, fmt::format("include: project `{}`: ref `{}` does not exist in {}",
-                                         project, ref, dir.string()));
-    }
-    return Source{.dir = dir, .ref = ref, .project = project};
-  }
-
   // include:project with a local clone (§6.3): `file` is one path or a list, read at `ref`.
   Result<std::vector<std::string>> project_files_of(const ConfigValue& entry, Reporter& rep,
-                                                    const std::string& project,
-                                                    const std::filesystem::path& dir, Source& from) {
+                                                    const std::string& project, Source& from) {
     const ConfigValue* file = entry.find("file");
     if (file == nullptr || file->is_null()) {
       return rep.error(entry.line, fmt::format("include: project `{}` needs file:", project));
     }
     std::string ref;
     if (const ConfigValue* r = entry.find("ref"); r != nullptr && !r->is_null()) ref = expanded(*r);
-    Result<Source> source = clone_source(project, dir, ref, rep, entry.line);
-    if (!source) return fail(source.error());
+    Result<Source> source = sources_.clone(project, ref);
+    if (!source) return rep.error(entry.line, "include: " + source.error().message);
     from = *source;
     std::vector<ConfigValue> paths = file->is_sequence() ? file->items : std::vector<ConfigValue>{*file};
     std::vector<std::string> out;
-    const std::vector<std::string>& files = files_of(from);
+    const std::vector<std::string>& files = sources_.files(from);
     for (const ConfigValue& p : paths) {
       std::string path = p.is_scalar() ? expanded(p) : std::string();
       while (starts_with(path, "/")) path.erase(0, 1);
@@ -1941,11 +1992,12 @@ class IncludeResolver {
                                              "the repository root",
                                              project, path));
       }
-      if (std::find(files.begin(), files.end(), path) == files.end()) {
+      if (!std::binary_search(files.begin(), files.end(), path)) {
         return rep.error(p.line, fmt::format("include: project `{}`: file `{}` does not exist at "
                                              "`{}` in {}",
-                                             project, path, from.ref.empty() ? "the working tree" : from.ref,
-                                             dir.string()));
+                                             project, path,
+                                             from.ref.empty() ? "the working tree" : from.ref,
+                                             from.dir.string()));
       }
       out.push_back(path);
     }
@@ -1966,75 +2018,37 @@ class IncludeResolver {
     std::string project = address.substr(first + 1, last - first - 1);
     std::string name = address.substr(last + 1, at - last - 1);
     std::string version = address.substr(at + 1);
-    auto mapped = project_dirs_.find(project);
-    if (mapped == project_dirs_.end() || name.empty()) return std::nullopt;
-    std::string ref = version;
-    bool exact = run_git(mapped->second, {"rev-parse", "--verify", "--quiet", version + "^{commit}"})
-                     .has_value();
-    if (!exact) {
-      rep.warn(line, fmt::format("component `{}`: version `{}` is not a ref of {}; reading its HEAD",
-                                 address, version, mapped->second.string()));
-      ref.clear();
+    if (name.empty() || !sources_.has_clone(project)) return std::nullopt;
+    Result<Source> source = sources_.clone(project, version);
+    if (!source) {
+      rep.warn(line, fmt::format("component `{}`: version `{}` is not a ref of the clone of {}; "
+                                 "reading its HEAD",
+                                 address, version, project));
+      source = sources_.clone(project, "");
+      if (!source) return std::nullopt;
     }
-    Result<Source> source = clone_source(project, mapped->second, ref, rep, line);
-    if (!source) return std::nullopt;
+    const std::vector<std::string>& files = sources_.files(*source);
     for (const std::string& candidate :
          {"templates/" + name + ".yml", "templates/" + name + "/template.yml"}) {
-      const std::vector<std::string>& files = files_of(*source);
-      if (std::find(files.begin(), files.end(), candidate) == files.end()) continue;
+      if (!std::binary_search(files.begin(), files.end(), candidate)) continue;
       auto text = [](const std::string& v) {
         return ConfigValue{.kind = ConfigValue::Kind::kScalar, .scalar = v, .quoted = true};
       };
-      std::string sha;
-      if (!source->ref.empty()) sha = run_git(source->dir, {"rev-parse", source->ref + "^{commit}"}).value_or("");
       context = InputValues{{"name", text(name)},
                             {"reference", text(version)},
                             {"version", text(version)},
-                            {"sha", text(sha)}};
+                            {"sha", text(source->commit)}};
       from = *source;
       return candidate;
     }
     return std::nullopt;
   }
 
-  // The files of a source: git's view of this project's working tree, or the tree at `ref`.
-  const std::vector<std::string>& files_of(const Source& s) {
-    if (s.project.empty()) {
-      if (files_.empty()) files_ = project_files(dir_);
-      return files_;
-    }
-    std::string key = s.dir.string() + "\n" + s.ref;
-    auto cached = listings_.find(key);
-    if (cached != listings_.end()) return cached->second;
-    std::vector<std::string> files;
-    if (s.ref.empty()) {
-      files = project_files(s.dir);
-    } else {
-      files = split_nonempty(
-          run_git(s.dir, {"ls-tree", "-r", "-z", "--name-only", s.ref}).value_or(""), '\0');
-      std::sort(files.begin(), files.end());
-    }
-    return listings_.emplace(key, std::move(files)).first->second;
-  }
-
-  // A file's text from its source; nullopt when it cannot be read.
-  std::optional<std::string> read_source(const Source& s, const std::string& file) {
-    if (s.ref.empty()) {
-      std::ifstream in(s.dir / file, std::ios::binary);
-      if (!in) return std::nullopt;
-      std::stringstream text;
-      text << in.rdbuf();
-      return text.str();
-    }
-    return run_git(s.dir, {"show", s.ref + ":" + file});
-  }
-
   Result<ConfigValue> load(const std::string& file_path, Reporter& parent, int line, int depth,
                            const std::vector<std::pair<std::string, ConfigValue>>& inputs,
                            const InputValues* component, const Source& src) {
-    // Files of another project are named with it in messages: "group/lib:ci/x.yml".
-    std::string file = src.project.empty() ? file_path : src.project + ":" + file_path;
-    std::optional<std::string> text = read_source(src, file_path);
+    std::string file = IncludeSources::name(src, file_path);
+    std::optional<std::string> text = sources_.read(src, file_path);
     if (!text) return parent.error(line, fmt::format("include: local `{}` cannot be read", file));
     Reporter rep(file);
     std::vector<YAML::Node> docs;
@@ -2064,7 +2078,7 @@ class IncludeResolver {
     std::string where = line > 0 ? fmt::format("{}:{}: include `{}`", parent.file(), line, file)
                                  : fmt::format("{}: include `{}`", parent.file(), file);
     Result<void> interpolated = apply_inputs(header, root, inputs, where, variables_, rep, component,
-                                             spec_include_loader(dir_, project_dirs_));
+                                             spec_include_loader(sources_));
     if (!interpolated) return fail(interpolated.error());
     if (!root.is_mapping()) return rep.error(root.line, "root config should be a hash");
     Result<void> nested = resolve(root, rep, depth + 1, src);
@@ -2076,9 +2090,7 @@ class IncludeResolver {
   std::filesystem::path dir_;
   const ExpressionVariables& variables_;
   std::string commit_sha_;
-  const std::map<std::string, std::filesystem::path>& project_dirs_;
-  std::vector<std::string> files_{};
-  std::map<std::string, std::vector<std::string>> listings_{};  // dir + ref -> files
+  IncludeSources& sources_;
   int count_ = 0;
 };
 
@@ -2144,10 +2156,12 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
                                       "header)",
                                       join(names, ", ")));
     }
+    IncludeSources sources(context.project_dir, context.project_dirs);
+    Result<void> interpolated;
     if (header) {
-      Result<std::vector<InputSpec>> specs =
-          read_input_specs(*header, file_name,
-                           spec_include_loader(context.project_dir, context.project_dirs));
+      Result<std::vector<InputSpec>> specs = read_input_specs(
+          *header, file_name,
+          context.project_dir.empty() ? SpecIncludeLoader{} : spec_include_loader(sources));
       if (!specs) return fail(specs.error());
       for (const auto& [name, value] : context.inputs) {
         InputType type = InputType::kString;
@@ -2156,13 +2170,13 @@ Result<PipelineConfig> parse_pipeline(std::string_view text, const std::string& 
         }
         given.emplace_back(name, command_line_input(value, type, rep));
       }
+      interpolated = apply_input_specs(*specs, *root, given, file_name, context.variables, rep);
+    } else {
+      interpolated = apply_inputs(std::nullopt, *root, given, file_name, context.variables, rep);
     }
-    Result<void> interpolated =
-        apply_inputs(header, *root, given, file_name, context.variables, rep, nullptr,
-                     spec_include_loader(context.project_dir, context.project_dirs));
     if (!interpolated) return fail(interpolated.error());
     if (!context.project_dir.empty() && root->is_mapping()) {
-      IncludeResolver includes(context);
+      IncludeResolver includes(context, sources);
       Result<void> included = includes.resolve(*root, rep, 0);
       if (!included) return fail(included.error());
       rep.warnings().insert(rep.warnings().end(), includes.warnings.begin(),
