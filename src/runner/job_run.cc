@@ -342,6 +342,10 @@ std::optional<std::string> JobRun::printed_sources() const {
   return printed;
 }
 
+void JobRun::run_printed_stage(StageKind kind, const std::string& output, TraceBuffer& trace) {
+  run_local_stage(kind, [&output](TraceSink& sink) { sink.write(kScriptStdout, output); }, trace);
+}
+
 void JobRun::run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                              TraceBuffer& trace) {
   std::string name = stage_name(kind, "");
@@ -531,8 +535,7 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
 
   // prepare_script failing ends the job at once (§1.2).
   if (std::optional<std::string> printed = printed_prepare()) {
-    run_local_stage(StageKind::kPrepareScript,
-                    [&printed](TraceSink& sink) { sink.write(kScriptStdout, *printed); }, trace);
+    run_printed_stage(StageKind::kPrepareScript, *printed, trace);
   } else {
     failure = run_stage(StageKind::kPrepareScript, "", trace, job_stop_.get_token());
   }
@@ -546,8 +549,7 @@ JobOutcome JobRun::execute(TraceBuffer& trace) {
   }
 
   if (std::optional<std::string> printed = printed_sources()) {
-    run_local_stage(StageKind::kGetSources,
-                    [&printed](TraceSink& sink) { sink.write(kScriptStdout, *printed); }, trace);
+    run_printed_stage(StageKind::kGetSources, *printed, trace);
   } else {
     failure = run_with_attempts(StageKind::kGetSources, settings_.get_sources_attempts, trace);
   }

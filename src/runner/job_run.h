@@ -117,6 +117,8 @@ class JobRun {
   std::optional<std::string> printed_sources() const;
   // prepare_script output when config_.local_prepare_host is set and its files could go.
   std::optional<std::string> printed_prepare() const;
+  // A stage whose script would only print `output`: header, output, section end.
+  void run_printed_stage(StageKind kind, const std::string& output, TraceBuffer& trace);
   void run_local_stage(StageKind kind, const JobRunConfig::LocalStageWork& work,
                        TraceBuffer& trace);
   StageResult run_user_steps(TraceBuffer& trace);
