@@ -7,24 +7,16 @@ source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/../support/docker/lib.sh"
 docker_setup
 start_fake_gitlab
-port=$(echo "$FAKE_URL" | sed 's#.*:\([0-9]*\)/#\1#')
+seed_git_project
 
-git init -q --bare "$WORK/project.git"
-git init -q -b main "$WORK/seed"
-echo "content from git" > "$WORK/seed/file.txt"
-git -C "$WORK/seed" add file.txt
-git -C "$WORK/seed" -c user.name=t -c user.email=t@example.com commit -q -m init
-git -C "$WORK/seed" push -q "$WORK/project.git" main
-sha=$(git -C "$WORK/seed" rev-parse HEAD)
-control POST "git?path=group/project.git&dir=$WORK/project.git" >/dev/null
 control POST runners "glrt-t1_dockjobsvc1" >/dev/null
 docker_config "$WORK/config.toml" glrt-t1_dockjobsvc1 "wait_for_services_timeout = 20"
 
 cat > "$WORK/job.json" <<JSON
 {"id":0,"token":"","allow_git_fetch":false,
  "job_info":{"name":"e2e","stage":"test","project_id":5,"project_name":"project"},
- "git_info":{"repo_url":"http://gitlab-ci-token:{{JOB_TOKEN}}@127.0.0.1:$port/group/project.git",
-   "ref":"main","sha":"$sha","ref_type":"branch","depth":0,
+ "git_info":{"repo_url":"http://gitlab-ci-token:{{JOB_TOKEN}}@127.0.0.1:$GITLAB_PORT/group/project.git",
+   "ref":"main","sha":"$SHA","ref_type":"branch","depth":0,
    "refspecs":["+refs/heads/*:refs/remotes/origin/*","+refs/tags/*:refs/tags/*"]},
  "runner_info":{"timeout":600},
  "image":{"name":"glrunner-test/bash:1"},
